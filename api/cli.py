@@ -1,0 +1,171 @@
+"""The ``civic-input`` command: serve, migrate, create-admin, seed-demo."""
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from pathlib import Path
+
+from alembic.config import Config
+
+from alembic import command
+from api.config import InsecureSettings, Settings, get_settings
+
+log = logging.getLogger("civic_input")
+
+
+def migrations_dir() -> Path:
+    """Where the Alembic scripts are: $CIVIC_MIGRATIONS_DIR, beside the package, or ./alembic."""
+    candidates = [
+        os.environ.get("CIVIC_MIGRATIONS_DIR"),
+        Path(__file__).resolve().parents[1] / "alembic",
+        Path.cwd() / "alembic",
+    ]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "env.py").is_file():
+            return Path(candidate)
+    raise SystemExit("cannot find the migrations (set CIVIC_MIGRATIONS_DIR)")
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.attributes["database_url"] = database_url
+    config.attributes["configure_logging"] = False
+    return config
+
+
+def migrate(database_url: str) -> None:
+    """Bring the schema to the newest migration."""
+    command.upgrade(alembic_config(database_url), "head")
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    # Alembic and SQLAlchemy log SQL parameters at INFO; keep them quiet.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.main import create_app
+
+    migrate(settings.database_url)
+    if settings.seed_demo_on_empty:
+        from api import demo
+
+        demo.seed_if_empty(settings)
+    app = create_app(settings)
+    # No access log from uvicorn (it carries the client address): the app logs
+    # method, path, status and time. No proxy headers, no server header.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        date_header=True,
+        workers=None,
+    )
+    return 0
+
+
+def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from api.db import make_engine, open_session
+    from api.errors import Conflict
+    from api.security import Security
+    from api.services import accounts
+    from models.user import Role, UserRegister
+
+    password = os.environ.get("CIVIC_ADMIN_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            print("set CIVIC_ADMIN_PASSWORD or run in a terminal", file=sys.stderr)
+            return 2
+        password = getpass.getpass(f"password for {args.handle}: ")
+        if password != getpass.getpass("again: "):
+            print("the passwords differ", file=sys.stderr)
+            return 2
+    try:
+        UserRegister(handle=args.handle, password=password)
+    except ValueError as exc:
+        print(f"not a valid handle or password (at least 12 characters): {exc}", file=sys.stderr)
+        return 2
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with open_session(engine, write=True) as session:
+            try:
+                accounts.create_user(
+                    session,
+                    Security(settings),
+                    handle=args.handle,
+                    password=password,
+                    role=Role.admin,
+                )
+            except Conflict:
+                print(f"the handle {args.handle!r} is taken", file=sys.stderr)
+                return 1
+            session.commit()
+    finally:
+        engine.dispose()
+    print(f"admin {args.handle} created")
+    return 0
+
+
+def _seed_demo(settings: Settings, _args: argparse.Namespace) -> int:
+    from api import demo
+
+    migrate(settings.database_url)
+    created = demo.seed(settings)
+    print("demo data loaded" if created else "demo data already present")
+    return 0
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    migrate(settings.database_url)
+    print("database at the newest migration")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="civic-input", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="apply migrations, then serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=_serve)
+    sub.add_parser("migrate", help="apply every pending migration").set_defaults(run=_migrate)
+    admin = sub.add_parser(
+        "create-admin", help="create an admin (password from CIVIC_ADMIN_PASSWORD or a prompt)"
+    )
+    admin.add_argument("--handle", required=True)
+    admin.set_defaults(run=_create_admin)
+    sub.add_parser("seed-demo", help="load the demo dialogue").set_defaults(run=_seed_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    configure_logging()
+    try:
+        settings = get_settings()
+    except InsecureSettings as exc:
+        print(f"civic-input: refusing to start: {exc}", file=sys.stderr)
+        return 3
+    except ValueError as exc:
+        print(f"civic-input: bad settings: {exc}", file=sys.stderr)
+        return 3
+    result: int = args.run(settings, args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Settings from the environment (prefix ``CIVIC_``) and the guard on the signing secret."""
+
+import logging
+import secrets
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger("civic_input")
+
+MIN_SECRET_BYTES = 32
+
+
+class InsecureSettings(RuntimeError):
+    """The settings are not safe to run with in production."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CIVIC_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./civic-input.db"
+    secret_key: SecretStr | None = None
+
+    jwt_issuer: str = "civic-input"
+    jwt_audience: str = "civic-input-api"
+    access_token_minutes: int = Field(default=15, ge=1, le=60)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+
+    # Argon2id: 19 MiB, 2 passes, 1 lane (the OWASP baseline); at most
+    # `hash_concurrency` hashes run at once so a login flood cannot starve writers.
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_memory_kib: int = Field(default=19456, ge=8192)
+    argon2_parallelism: int = Field(default=1, ge=1)
+    hash_concurrency: int = Field(default=2, ge=1)
+
+    # Login throttling, held in memory only.
+    login_failures_per_account: int = Field(default=5, ge=1)
+    login_attempts_per_address: int = Field(default=30, ge=1)
+    login_window_seconds: int = Field(default=300, ge=1)
+
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    seed_demo_on_empty: bool = False
+    ephemeral_secret: bool = Field(default=False, exclude=True)
+
+    @model_validator(mode="after")
+    def _guard_secret(self) -> "Settings":
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        if self.env == "production":
+            if len(key.encode()) < MIN_SECRET_BYTES:
+                raise InsecureSettings(
+                    f"CIVIC_SECRET_KEY must be set to at least {MIN_SECRET_BYTES} random bytes "
+                    "when CIVIC_ENV=production (try: python -c "
+                    "'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+        elif len(key.encode()) < MIN_SECRET_BYTES:
+            # Development and tests: an ephemeral key (create_app says so).
+            self.secret_key = SecretStr(secrets.token_urlsafe(48))
+            self.ephemeral_secret = True
+        return self
+
+    @property
+    def secret(self) -> str:
+        assert self.secret_key is not None
+        return self.secret_key.get_secret_value()
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return normalise_database_url(self.database_url)
+
+
+def normalise_database_url(url: str) -> str:
+    """Take a plain ``postgresql://`` URL to mean psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

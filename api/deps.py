@@ -1,0 +1,79 @@
+"""Dependency aliases: the session, the caller, and the roles routes declare."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from api.config import Settings
+from api.db import get_session
+from api.errors import Forbidden, Unauthorized
+from api.permissions import Permission, can
+from api.security import InvalidToken, Security
+from models.user import User
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_security(request: Request) -> Security:
+    security: Security = request.app.state.security
+    return security
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SecurityDep = Annotated[Security, Depends(get_security)]
+
+
+def optional_user(
+    session: SessionDep, security: SecurityDep, token: Annotated[str | None, Depends(oauth2)]
+) -> User | None:
+    """The caller, reloaded on every request (so a role change applies at once), or None."""
+    if token is None:
+        return None
+    try:
+        claims = security.decode_access_token(token)
+    except InvalidToken:
+        raise Unauthorized("The access token is not valid.") from None
+    user = session.get(User, claims.user_id)
+    if user is None or not user.is_active or user.session_version != claims.session_version:
+        raise Unauthorized("The access token is no longer valid.")
+    return user
+
+
+def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    if user is None:
+        raise Unauthorized("Sign in first: send `Authorization: Bearer <access token>`.")
+    return user
+
+
+MaybeUser = Annotated[User | None, Depends(optional_user)]
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require(permission: Permission) -> object:
+    """A dependency that lets through only callers whose role holds `permission`.
+
+    Every route is listed in the OpenAPI document, so refusing an action hides
+    nothing: 403. A *resource* the caller may not see answers 404 instead.
+    """
+
+    def check(user: CurrentUser) -> User:
+        if not can(user.role, permission):
+            raise Forbidden(f"Your role may not do this ({permission.value}).")
+        return user
+
+    return Depends(check)
+
+
+Activist = Annotated[User, require(Permission.submit)]
+Official = Annotated[User, require(Permission.respond)]
+Moderator = Annotated[User, require(Permission.moderate)]
+Admin = Annotated[User, require(Permission.manage)]

@@ -1,0 +1,222 @@
+"""The error family and its one rendering: RFC 9457 problem details.
+
+Every error a client can see is one of these classes, or is turned into one
+by the handlers below; no stack trace, SQL or class name ever leaves.
+"""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("civic_input.errors")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:civic-input:problem:"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationProblem(Problem):
+    errors: list[ValidationIssue]
+
+
+class ApiError(Exception):
+    """Base of the family: a status, a stable type slug and a human title."""
+
+    status: int = 500
+    slug: str = "internal"
+    title: str = "Internal error"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.extra = extra
+
+    @property
+    def type(self) -> str:
+        return TYPE_PREFIX + self.slug
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class BadRequest(ApiError):
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
+class Unauthorized(ApiError):
+    status, slug, title = 401, "unauthorized", "Not authenticated"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(ApiError):
+    status, slug, title = 403, "forbidden", "Not allowed"
+
+
+class NotFound(ApiError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(ApiError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class Gone(ApiError):
+    status, slug, title = 410, "gone", "No longer valid"
+
+
+class PreconditionFailed(ApiError):
+    status, slug, title = 412, "precondition-failed", "The resource changed since you read it"
+
+
+class PayloadTooLarge(ApiError):
+    status, slug, title = 413, "payload-too-large", "Request body too large"
+
+
+class Unprocessable(ApiError):
+    status, slug, title = 422, "unprocessable", "The request cannot be processed"
+
+
+class PreconditionRequired(ApiError):
+    status, slug, title = 428, "precondition-required", "If-Match is required"
+
+
+class TooManyRequests(ApiError):
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class Busy(ApiError):
+    status, slug, title = 503, "busy", "The service is busy; try again shortly"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
+
+
+def problem_response(
+    status: int,
+    *,
+    type_: str | None = None,
+    title: str | None = None,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    body: dict[str, Any] = {
+        "type": type_ or (TYPE_PREFIX + phrase.lower().replace(" ", "-")),
+        "title": title or phrase,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: the problems it can answer with, for the OpenAPI document."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        model = ValidationProblem if status == 422 else Problem
+        out[status] = {"model": model, "content": {PROBLEM_JSON: {}}}
+    return out
+
+
+def _validation_issues(errors: Any) -> list[dict[str, Any]]:
+    # Never echo the input back: it may be a password.
+    issues = []
+    for err in errors:
+        loc = [part if isinstance(part, int) else str(part) for part in err.get("loc", ())]
+        issues.append(
+            {"loc": loc, "msg": str(err.get("msg", "invalid")), "type": err.get("type", "")}
+        )
+    return issues
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return problem_response(
+            exc.status,
+            type_=exc.type,
+            title=exc.title,
+            detail=exc.detail,
+            headers=exc.headers(),
+            **exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem_response(
+            422,
+            type_=TYPE_PREFIX + "validation",
+            title="The request is not valid",
+            detail="See `errors` for each field that failed.",
+            errors=_validation_issues(exc.errors()),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        if exc.status_code == 404:
+            detail = "There is nothing at this address."
+        return problem_response(
+            exc.status_code, detail=detail, headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("integrity conflict: %s", type(exc.orig).__name__)
+        return problem_response(
+            409,
+            type_=Conflict().type,
+            title=Conflict.title,
+            detail="This conflicts with something already stored.",
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _operational(_request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database busy or unreachable: %s", type(exc.orig).__name__)
+        return problem_response(503, type_=Busy().type, title=Busy.title, headers=Busy().headers())
+
+    @app.exception_handler(DBAPIError)
+    async def _dbapi(_request: Request, exc: DBAPIError) -> JSONResponse:
+        log.error("database error: %s", type(exc.orig).__name__)
+        return problem_response(500, title="Internal error")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected %s", type(exc).__name__, exc_info=exc)
+        return problem_response(500, title="Internal error")

@@ -1,0 +1,72 @@
+"""create_app(): routers, error handlers, middleware; nothing else."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api import __version__, docs, errors
+from api.config import Settings, get_settings
+from api.db import make_engine, writer
+from api.middleware import AccessLog, BodyLimit
+from api.routes import auth, dialogues, health, users
+from api.security import Security
+
+log = logging.getLogger("civic_input")
+
+DESCRIPTION = """
+The public question-and-answer record of intergovernmental human-rights dialogues.
+
+Activists and NGOs submit concerns and cases before a round; officials of each
+delegation answer, hold or decline after it; everything published forms a
+public record anyone can read, search, sync, export and verify.
+
+**Authorize** with a handle and password (the OAuth2 password form). Errors are
+RFC 9457 problem details (`application/problem+json`). Lists are cursor pages:
+`?limit=` (1-100) and `?cursor=` from `next_cursor` or the `Link: rel="next"` header.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if settings.ephemeral_secret and settings.env == "development":
+        log.warning("no CIVIC_SECRET_KEY: using an ephemeral key; tokens die with this process")
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Civic Input",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.write_engine = writer(engine)
+    app.state.security = Security(settings)
+
+    errors.install(app)
+    for router in (health.router, auth.router, users.router, dialogues.router):
+        app.include_router(router)
+    docs.install(app)
+
+    # Public reads may be fetched from any origin, never with credentials.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_credentials=False,
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["If-None-Match", "Accept"],
+        expose_headers=["ETag", "Link", "Retry-After"],
+    )
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(AccessLog)
+    return app

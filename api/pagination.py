@@ -1,0 +1,58 @@
+"""Opaque cursors and the Page[T] shape shared by every list."""
+
+import base64
+import json
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query, Request, Response
+from pydantic import BaseModel, Field
+
+from api.errors import BadRequest
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+LimitQuery = Annotated[
+    int, Query(ge=1, le=MAX_LIMIT, description=f"Page size (default {DEFAULT_LIMIT}).")
+]
+CursorQuery = Annotated[
+    str | None, Query(max_length=512, description="Opaque cursor from `next_cursor`.")
+]
+
+
+def encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps(values, separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The cursor is not valid; start again without one.") from None
+    if not isinstance(values, list) or len(values) != arity:
+        raise BadRequest("The cursor is not valid; start again without one.")
+    for value in values:
+        if not isinstance(value, str | int | None) or isinstance(value, bool):
+            raise BadRequest("The cursor is not valid; start again without one.")
+    return values
+
+
+def link_next(request: Request, response: Response, next_cursor: str | None) -> None:
+    """Set the RFC 8288 ``Link: rel="next"`` header for a page that has a successor."""
+    if next_cursor:
+        url = request.url.include_query_params(cursor=next_cursor)
+        response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'

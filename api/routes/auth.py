@@ -1,0 +1,103 @@
+"""Accounts and tokens: register, token, refresh, logout, invitations."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from api.deps import Admin, CurrentUser, SecurityDep, SessionDep
+from api.errors import Unauthorized, error_responses
+from api.services import accounts
+from models.user import (
+    InvitationAccept,
+    InvitationCreate,
+    InvitationCreated,
+    RefreshRequest,
+    TokenPair,
+    UserPublic,
+    UserRegister,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+
+@router.post(
+    "/auth/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserPublic,
+    responses=error_responses(409, 413, 422),
+)
+def register(data: UserRegister, session: SessionDep, security: SecurityDep) -> UserPublic:
+    """Create an activist account (the only role anyone can register for)."""
+    user = accounts.register(
+        session, security, handle=data.handle, password=data.password, email=data.email
+    )
+    return accounts.public(session, user=user)
+
+
+@router.post("/auth/token", response_model=TokenPair, responses=error_responses(401, 422, 429))
+def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
+    session: SessionDep,
+    security: SecurityDep,
+) -> TokenPair:
+    """Sign in with the OAuth2 password form: a 15-minute access token and a refresh token."""
+    if len(form.username) > 64 or len(form.password) > 256:
+        raise Unauthorized(accounts.BAD_CREDENTIALS)
+    # The address is used for throttling in memory only; it is never stored or logged.
+    address = request.client.host if request.client else None
+    user = accounts.authenticate(
+        session, security, handle=form.username, password=form.password, address=address
+    )
+    return accounts.issue_tokens(session, security, user=user)
+
+
+@router.post("/auth/refresh", response_model=TokenPair, responses=error_responses(401, 422))
+def refresh(data: RefreshRequest, session: SessionDep, security: SecurityDep) -> TokenPair:
+    """Spend a refresh token for a new pair. A spent token revokes its whole family."""
+    try:
+        return accounts.refresh(session, security, token=data.refresh_token)
+    except accounts.RefreshReused:
+        # The revocation must stand although the request fails.
+        session.commit()
+        raise Unauthorized(
+            "This refresh token was already used; every token of its session is revoked."
+        ) from None
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(401))
+def logout(user: CurrentUser, session: SessionDep) -> Response:
+    """Revoke the caller's refresh tokens and end their current access tokens."""
+    accounts.logout(session, user=user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/invitations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvitationCreated,
+    tags=["admin"],
+    responses=error_responses(401, 403, 404, 422),
+)
+def create_invitation(
+    data: InvitationCreate, admin: Admin, session: SessionDep
+) -> InvitationCreated:
+    """Invite an official (bound to a delegation) or a moderator; the token is shown once."""
+    return accounts.invite(session, data=data, admin=admin)
+
+
+@router.post(
+    "/auth/accept-invitation",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserPublic,
+    responses=error_responses(404, 409, 410, 422),
+)
+def accept_invitation(
+    data: InvitationAccept, session: SessionDep, security: SecurityDep
+) -> UserPublic:
+    """Redeem a one-time invitation: choose a handle and password, get the invited role."""
+    user = accounts.accept_invitation(
+        session, security, token=data.token, handle=data.handle, password=data.password
+    )
+    return accounts.public(session, user=user)

@@ -1,0 +1,1 @@
+"""The rules: plain functions, session first, keyword-only arguments; they flush, never commit."""

@@ -1,0 +1,74 @@
+"""Input types shared by every request schema: clean, bounded, NFC-normalised text."""
+
+import re
+import unicodedata
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean(value: object) -> object:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+        if _CONTROL.search(value):
+            raise ValueError("text must not contain control characters")
+        return unicodedata.normalize("NFC", value).strip()
+    return value
+
+
+def _clean_line(value: object) -> object:
+    value = _clean(value)
+    if isinstance(value, str) and ("\n" in value or "\r" in value):
+        raise ValueError("must be a single line")
+    return value
+
+
+Line = Annotated[str, BeforeValidator(_clean_line), StringConstraints(min_length=1, max_length=200)]
+ShortLine = Annotated[
+    str, BeforeValidator(_clean_line), StringConstraints(min_length=1, max_length=80)
+]
+Title = Annotated[
+    str, BeforeValidator(_clean_line), StringConstraints(min_length=3, max_length=200)
+]
+Body = Annotated[str, BeforeValidator(_clean), StringConstraints(min_length=1, max_length=20_000)]
+Note = Annotated[str, BeforeValidator(_clean), StringConstraints(min_length=1, max_length=2_000)]
+Description = Annotated[str, BeforeValidator(_clean), StringConstraints(max_length=5_000)]
+
+Slug = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$"),
+]
+Handle = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"),
+]
+Password = Annotated[
+    str,
+    BeforeValidator(_clean),
+    StringConstraints(min_length=12, max_length=256),
+]
+Email = Annotated[
+    str,
+    BeforeValidator(_clean_line),
+    StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
+DelegationCode = Annotated[
+    str, StringConstraints(min_length=2, max_length=8, pattern=r"^[A-Z][A-Z0-9-]*$")
+]
+
+
+def _utc(value: datetime) -> datetime:
+    from datetime import UTC
+
+    return value.astimezone(UTC)
+
+
+# An instant in input must carry its zone: a naive datetime is a 422.
+Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
+
+# Bounded integers, so nothing out of range ever reaches the database.
+SmallInt = Annotated[int, Field(ge=1, le=10_000)]

@@ -1,0 +1,326 @@
+"""Accounts and tokens, including every attack DESIGN.md names."""
+
+import base64
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from jose import jwt
+from sqlmodel import select
+
+from api.security import ALGORITHM
+from models.user import RefreshToken, Role, User
+from tests.factories import PASSWORD
+
+REGISTER = "/api/v1/auth/register"
+TOKEN = "/api/v1/auth/token"
+REFRESH = "/api/v1/auth/refresh"
+ME = "/api/v1/users/me"
+
+
+def sign_in(client, handle, password=PASSWORD):
+    return client.post(TOKEN, data={"username": handle, "password": password})
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def claims_for(app, user, **override):
+    settings = app.state.settings
+    now = int(time.time())
+    claims = {
+        "sub": str(user.id),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + 600,
+        "typ": "access",
+        "sv": user.session_version,
+    }
+    claims.update(override)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def forge(app, claims, key=None, algorithm=ALGORITHM):
+    return jwt.encode(claims, key or app.state.settings.secret, algorithm=algorithm)
+
+
+def b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+# --- registration -----------------------------------------------------------------
+
+
+def test_register_makes_an_activist_and_hides_the_password(client, db):
+    r = client.post(REGISTER, json={"handle": "Lin_Wei", "password": "a long passphrase"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["role"] == "activist" and body["handle"] == "Lin_Wei"
+    assert "password" not in r.text and "hash" not in r.text
+    stored = db.exec(select(User).where(User.handle == "Lin_Wei")).one()
+    assert stored.password_hash.startswith("$argon2id$")
+
+
+def test_handles_are_unique_ignoring_case(client):
+    assert (
+        client.post(REGISTER, json={"handle": "Mei", "password": "a long passphrase"}).status_code
+        == 201
+    )
+    r = client.post(REGISTER, json={"handle": "MEI", "password": "a long passphrase"})
+    assert r.status_code == 409
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("field", ["role", "id", "is_active", "delegation_id"])
+def test_register_cannot_set_privileged_fields(client, db, field):
+    value = {
+        "role": "admin",
+        "id": str(uuid.uuid4()),
+        "is_active": True,
+        "delegation_id": str(uuid.uuid4()),
+    }[field]
+    r = client.post(
+        REGISTER, json={"handle": "sneaky", "password": "a long passphrase", field: value}
+    )
+    assert r.status_code == 422
+    assert db.exec(select(User).where(User.role == Role.admin.value)).first() is None
+
+
+def test_short_password_is_refused(client):
+    r = client.post(REGISTER, json={"handle": "shorty", "password": "zq7secret"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["loc"] == ["body", "password"]
+    assert "zq7secret" not in json.dumps(r.json()["errors"])  # the input is never echoed
+
+
+# --- sign-in ----------------------------------------------------------------------
+
+
+def test_sign_in_and_read_me(client, make):
+    user = make.user(handle="reader")
+    r = sign_in(client, "READER")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] == 900
+    me = client.get(ME, headers=bearer(body["access_token"]))
+    assert me.status_code == 200
+    assert me.json() == {
+        "id": str(user.id),
+        "handle": "reader",
+        "role": "activist",
+        "delegation": None,
+    }
+
+
+def test_unknown_user_and_wrong_password_get_the_same_answer(client, make):
+    make.user(handle="known")
+    unknown = sign_in(client, "nobody-here")
+    wrong = sign_in(client, "known", "not the password!")
+    assert unknown.status_code == wrong.status_code == 401
+    assert unknown.json() == wrong.json()
+
+
+def test_unknown_user_costs_a_password_hash(app):
+    security = app.state.security
+    stored = security.hash_password("x" * 12)
+    began = time.perf_counter()
+    for _ in range(3):
+        security.verify_password(stored, "wrong password")
+    known = time.perf_counter() - began
+    began = time.perf_counter()
+    for _ in range(3):
+        security.verify_password(None, "wrong password")
+    unknown = time.perf_counter() - began
+    # Not a speed assertion: an unknown user must do the hash work, not return at once.
+    assert unknown > known / 4
+
+
+def test_a_flood_of_guesses_is_throttled(client, make, app):
+    make.user(handle="target")
+    limit = app.state.settings.login_failures_per_account
+    for _ in range(limit):
+        assert sign_in(client, "target", "wrong guess!!").status_code == 401
+    r = sign_in(client, "target", PASSWORD)
+    assert r.status_code == 429
+    assert int(r.headers["Retry-After"]) > 0
+
+
+# --- access tokens: every forgery is a 401 ---------------------------------------
+
+
+def test_a_minted_token_works(client, app, make):
+    user = make.user()
+    assert client.get(ME, headers=bearer(forge(app, claims_for(app, user)))).status_code == 200
+
+
+@pytest.mark.parametrize("alg", ["none", "None", "NONE", "nOnE"])
+def test_alg_none_is_refused(client, app, make, alg):
+    user = make.user()
+    token = f"{b64({'alg': alg, 'typ': 'JWT'})}.{b64(claims_for(app, user))}."
+    assert client.get(ME, headers=bearer(token)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "other_key",
+        "wrong_audience",
+        "wrong_issuer",
+        "no_exp",
+        "no_iat",
+        "no_sub",
+        "no_typ",
+        "expired",
+        "refresh_typ",
+        "hs512",
+        "stale_session",
+    ],
+)
+def test_forged_or_unfit_tokens_are_refused(client, app, make, case):
+    user = make.user()
+    claims = claims_for(app, user)
+    key, algorithm = None, ALGORITHM
+    if case == "other_key":
+        key = "another-secret-of-at-least-thirty-two-bytes!!"
+    elif case == "wrong_audience":
+        claims["aud"] = "someone-else"
+    elif case == "wrong_issuer":
+        claims["iss"] = "someone-else"
+    elif case == "expired":
+        claims["exp"] = int(time.time()) - 5
+        claims["iat"] = int(time.time()) - 600
+    elif case == "refresh_typ":
+        claims["typ"] = "refresh"
+    elif case == "hs512":
+        algorithm = "HS512"
+    elif case == "stale_session":
+        claims["sv"] = user.session_version + 1
+    else:
+        claims.pop(case.removeprefix("no_"))
+    r = client.get(ME, headers=bearer(forge(app, claims, key, algorithm)))
+    assert r.status_code == 401
+    assert r.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_tampered_payload_is_refused(client, app, make):
+    user, other = make.user(), make.user(Role.admin)
+    header, _payload, signature = forge(app, claims_for(app, user)).split(".")
+    tampered = f"{header}.{b64(claims_for(app, other))}.{signature}"
+    assert client.get(ME, headers=bearer(tampered)).status_code == 401
+
+
+def test_garbage_tokens_are_401_not_500(client):
+    for token in ["x", "a.b.c", "....", "eyJhbGciOiJIUzI1NiJ9.e30."]:
+        assert client.get(ME, headers=bearer(token)).status_code == 401
+
+
+def test_a_deactivated_user_is_refused_at_once(client, make, db):
+    user = make.user()
+    headers = make.headers(user)
+    assert client.get(ME, headers=headers).status_code == 200
+    user.is_active = False
+    db.add(user)
+    db.commit()
+    assert client.get(ME, headers=headers).status_code == 401
+
+
+def test_a_role_change_applies_on_the_next_request(client, make, db):
+    user = make.user(Role.admin)
+    headers = make.headers(user)
+    assert (
+        client.post(
+            "/api/v1/dialogues", headers=headers, json={"slug": "a-b", "title": "A b c"}
+        ).status_code
+        == 201
+    )
+    user.role = Role.activist.value
+    db.add(user)
+    db.commit()
+    assert (
+        client.post(
+            "/api/v1/dialogues", headers=headers, json={"slug": "b-c", "title": "B c d"}
+        ).status_code
+        == 403
+    )
+
+
+# --- refresh tokens ---------------------------------------------------------------
+
+
+def test_refresh_rotates_and_a_spent_token_revokes_the_family(client, make, db):
+    make.user(handle="rotor")
+    first = sign_in(client, "rotor").json()
+    second = client.post(REFRESH, json={"refresh_token": first["refresh_token"]})
+    assert second.status_code == 200
+    pair = second.json()
+    assert pair["refresh_token"] != first["refresh_token"]
+    assert client.get(ME, headers=bearer(pair["access_token"])).status_code == 200
+
+    # Replaying the spent token: refused, and the whole family with it.
+    assert client.post(REFRESH, json={"refresh_token": first["refresh_token"]}).status_code == 401
+    assert client.post(REFRESH, json={"refresh_token": pair["refresh_token"]}).status_code == 401
+    assert all(t.revoked_at is not None for t in db.exec(select(RefreshToken)))
+
+
+def test_refresh_tokens_are_stored_only_as_hashes(client, make, db):
+    make.user(handle="hashed")
+    pair = sign_in(client, "hashed").json()
+    stored = db.exec(select(RefreshToken)).one()
+    assert pair["refresh_token"] not in stored.token_hash
+
+
+def test_an_access_token_is_not_a_refresh_token(client, make):
+    make.user(handle="mixer")
+    pair = sign_in(client, "mixer").json()
+    assert client.post(REFRESH, json={"refresh_token": pair["access_token"]}).status_code in (
+        401,
+        422,
+    )
+    # ... and a refresh token is not an access token
+    assert client.get(ME, headers=bearer(pair["refresh_token"])).status_code == 401
+
+
+def test_an_expired_refresh_token_is_refused(client, make, db):
+    make.user(handle="late")
+    pair = sign_in(client, "late").json()
+    stored = db.exec(select(RefreshToken)).one()
+    stored.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    db.add(stored)
+    db.commit()
+    assert client.post(REFRESH, json={"refresh_token": pair["refresh_token"]}).status_code == 401
+
+
+def test_logout_revokes_refresh_and_access_tokens(client, make):
+    make.user(handle="leaver")
+    pair = sign_in(client, "leaver").json()
+    assert (
+        client.post("/api/v1/auth/logout", headers=bearer(pair["access_token"])).status_code == 204
+    )
+    assert client.post(REFRESH, json={"refresh_token": pair["refresh_token"]}).status_code == 401
+    assert client.get(ME, headers=bearer(pair["access_token"])).status_code == 401
+
+
+# --- reading other users ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.activist, Role.moderator, Role.official])
+def test_no_one_but_an_admin_reads_another_user(client, make, role):
+    reader, other = make.user(role), make.user()
+    assert client.get(f"/api/v1/users/{other.id}", headers=make.headers(reader)).status_code == 404
+    assert client.get(f"/api/v1/users/{reader.id}", headers=make.headers(reader)).status_code == 200
+
+
+def test_an_admin_reads_any_user(client, make):
+    admin, other = make.user(Role.admin), make.user()
+    r = client.get(f"/api/v1/users/{other.id}", headers=make.headers(admin))
+    assert r.status_code == 200 and r.json()["handle"] == other.handle
+
+
+def test_anonymous_gets_401_on_me(client):
+    r = client.get(ME)
+    assert r.status_code == 401
+    assert r.json()["type"].startswith("urn:civic-input:problem:")
