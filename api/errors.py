@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("civic_input.errors")
@@ -189,11 +189,30 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI answers malformed JSON with a 422 `json_invalid`, but a body that is
+            # not even UTF-8 with a bare 400: the same mistake, so the same answer.
+            return problem_response(
+                422,
+                type_=TYPE_PREFIX + "validation",
+                title="The request is not valid",
+                detail="See `errors` for each field that failed.",
+                errors=[
+                    {"loc": ["body"], "msg": "The body is not UTF-8 JSON.", "type": "json_invalid"}
+                ],
+            )
         detail = exc.detail if isinstance(exc.detail, str) else None
         if exc.status_code == 404:
             detail = "There is nothing at this address."
+        # A chunked body cut off by the size limit arrives here: give it the same
+        # type and title as the 413 sent at once for a too-large Content-Length.
+        family = PayloadTooLarge if exc.status_code == PayloadTooLarge.status else None
         return problem_response(
-            exc.status_code, detail=detail, headers=getattr(exc, "headers", None)
+            exc.status_code,
+            type_=family().type if family else None,
+            title=family.title if family else None,
+            detail=detail,
+            headers=getattr(exc, "headers", None),
         )
 
     @app.exception_handler(IntegrityError)
@@ -210,6 +229,18 @@ def install(app: FastAPI) -> None:
     async def _operational(_request: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database busy or unreachable: %s", type(exc.orig).__name__)
         return problem_response(503, type_=Busy().type, title=Busy.title, headers=Busy().headers())
+
+    @app.exception_handler(DataError)
+    async def _data(_request: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot hold (a NUL byte in text on PostgreSQL, a number out
+        # of range) that slipped past validation: the client's input, so a 422, not a 500.
+        log.warning("database refused a value: %s", type(exc.orig).__name__)
+        return problem_response(
+            422,
+            type_=Unprocessable().type,
+            title=Unprocessable.title,
+            detail="A value in the request cannot be stored or searched for.",
+        )
 
     @app.exception_handler(DBAPIError)
     async def _dbapi(_request: Request, exc: DBAPIError) -> JSONResponse:

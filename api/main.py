@@ -11,7 +11,17 @@ from api import __version__, docs, errors
 from api.config import Settings, get_settings
 from api.db import make_engine, writer
 from api.middleware import AccessLog, BodyLimit
-from api.routes import auth, dialogues, health, users
+from api.routes import (
+    audit,
+    auth,
+    dialogues,
+    health,
+    responses,
+    rounds,
+    submissions,
+    themes,
+    users,
+)
 from api.security import Security
 
 log = logging.getLogger("civic_input")
@@ -54,7 +64,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.security = Security(settings)
 
     errors.install(app)
-    for router in (health.router, auth.router, users.router, dialogues.router):
+    for router in (
+        health.router,
+        auth.router,
+        users.router,
+        dialogues.router,
+        themes.router,
+        rounds.router,
+        submissions.router,
+        responses.router,
+        audit.router,
+    ):
         app.include_router(router)
     docs.install(app)
 

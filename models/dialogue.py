@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
 from models.base import id_field, instant_field
+from models.round import RoundPublic
 from models.types import DelegationCode, Description, ShortLine, Slug, Title
 from models.user import Strict
 
@@ -58,3 +59,4 @@ class DialogueSummary(BaseModel):
 
 class DialogueDetail(DialogueSummary):
     delegations: list[DelegationPublic]
+    rounds: list[RoundPublic]

@@ -72,3 +72,31 @@ Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
 
 # Bounded integers, so nothing out of range ever reaches the database.
 SmallInt = Annotated[int, Field(ge=1, le=10_000)]
+
+_BCP47 = re.compile(
+    r"^(?P<lang>[a-zA-Z]{2,3}|[a-zA-Z]{5,8})"
+    r"(?:-(?P<script>[a-zA-Z]{4}))?"
+    r"(?:-(?P<region>[a-zA-Z]{2}|[0-9]{3}))?"
+    r"(?P<rest>(?:-(?:[a-zA-Z0-9]{5,8}|[0-9][a-zA-Z0-9]{3}))*)$"
+)
+
+
+def _language_tag(value: object) -> object:
+    """A well-formed BCP 47 tag (language, script, region, variants), in canonical case."""
+    if not isinstance(value, str):
+        return value
+    match = _BCP47.match(value.strip())
+    if match is None or len(value) > 35:
+        raise ValueError("not a BCP 47 language tag (e.g. en, zh-Hans, zh-Hant-TW)")
+    tag = match["lang"].lower()
+    if match["script"]:
+        tag += "-" + match["script"].title()
+    if match["region"]:
+        tag += "-" + match["region"].upper()
+    return tag + match["rest"].lower()
+
+
+LanguageTag = Annotated[str, BeforeValidator(_language_tag)]
+ThemeName = Annotated[
+    str, BeforeValidator(_clean_line), StringConstraints(min_length=1, max_length=100)
+]

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 from api.deps import Admin, SessionDep
 from api.errors import error_responses
 from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, link_next
-from api.services import dialogues
+from api.services import dialogues, rounds
 from models.dialogue import (
     DelegationCreate,
     DelegationPublic,
@@ -35,6 +35,10 @@ def detail(session: SessionDep, dialogue: Dialogue) -> DialogueDetail:
         delegations=[
             DelegationPublic.model_validate(d, from_attributes=True)
             for d in dialogues.delegations(session, dialogue=dialogue)
+        ],
+        rounds=[
+            rounds.public(r, dialogue_slug=dialogue.slug)
+            for r in rounds.of_dialogue(session, dialogue=dialogue)
         ],
     )
 

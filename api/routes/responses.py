@@ -1,0 +1,123 @@
+"""Official responses, their revisions, and civil society's assessments of them."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, status
+from fastapi import Response as HttpResponse
+
+from api.deps import CurrentUser, Official, SessionDep
+from api.errors import error_responses
+from api.pagination import Page
+from api.routes.submissions import SubmissionDep
+from api.services import responses, submissions
+from models.response import (
+    AssessmentCreate,
+    AssessmentPublic,
+    Response,
+    ResponseCreate,
+    RevisionCreate,
+    RevisionPublic,
+)
+from models.submission import ResponsePublic
+
+router = APIRouter(prefix="/api/v1", tags=["responses"])
+
+
+def response_by_id(response_id: uuid.UUID, session: SessionDep) -> Response:
+    return responses.get_or_404(session, response_id=response_id)
+
+
+ResponseDep = Annotated[Response, Depends(response_by_id)]
+
+
+def _view(session: SessionDep, response: Response, http: HttpResponse) -> ResponsePublic:
+    view = submissions.response_views(session, response_ids=[response.id])[response.submission_id][
+        0
+    ]
+    http.headers["ETag"] = responses.etag(response)
+    return view
+
+
+@router.post(
+    "/submissions/{submission_id}/responses",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ResponsePublic,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def create_response(
+    data: ResponseCreate,
+    submission: SubmissionDep,
+    official: Official,
+    session: SessionDep,
+    http: HttpResponse,
+) -> ResponsePublic:
+    """Answer, hold or decline for your delegation, from the round's `ends_at` on.
+
+    409 before the session ends, and for a second response from the same delegation
+    (revise that one instead).
+    """
+    response = responses.create(session, submission=submission, data=data, official=official)
+    return _view(session, response, http)
+
+
+@router.get(
+    "/responses/{response_id}", response_model=ResponsePublic, responses=error_responses(404, 422)
+)
+def read_response(response: ResponseDep, session: SessionDep, http: HttpResponse) -> ResponsePublic:
+    """A response's current text; its `ETag` can guard a revision with `If-Match`."""
+    responses.published_submission(session, response=response)
+    return _view(session, response, http)
+
+
+@router.post(
+    "/responses/{response_id}/revisions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ResponsePublic,
+    responses=error_responses(401, 403, 404, 412, 422),
+)
+def revise_response(
+    data: RevisionCreate,
+    response: ResponseDep,
+    official: Official,
+    session: SessionDep,
+    http: HttpResponse,
+    if_match: Annotated[str | None, Header(max_length=200)] = None,
+) -> ResponsePublic:
+    """Correct a response openly: a new revision with a public reason; the old ones stay.
+
+    With `If-Match` (the response's `ETag`), a revision based on a stale text is refused
+    with 412, so two officials cannot overwrite each other unseen.
+    """
+    responses.revise(session, response=response, data=data, official=official, if_match=if_match)
+    return _view(session, response, http)
+
+
+@router.get(
+    "/responses/{response_id}/revisions",
+    response_model=Page[RevisionPublic],
+    responses=error_responses(404, 422),
+)
+def list_revisions(response: ResponseDep, session: SessionDep) -> Page[RevisionPublic]:
+    """Every revision, oldest first, with its time and reason."""
+    return Page(
+        items=[
+            RevisionPublic.model_validate(r, from_attributes=True)
+            for r in responses.revisions(session, response=response)
+        ]
+    )
+
+
+@router.post(
+    "/responses/{response_id}/assessments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AssessmentPublic,
+    responses=error_responses(401, 403, 404, 422),
+)
+def assess_response(
+    data: AssessmentCreate, response: ResponseDep, rater: CurrentUser, session: SessionDep
+) -> AssessmentPublic:
+    """Rate a response (the submission's author, or a moderator): one per rater, replaceable.
+    The public sees the counts, never the raters."""
+    assessment = responses.assess(session, response=response, data=data, rater=rater)
+    return AssessmentPublic.model_validate(assessment, from_attributes=True)

@@ -1,0 +1,116 @@
+"""Rounds: create, read, extend deadlines; the round's public record and scorecard."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+
+from api.deps import Admin, SessionDep
+from api.errors import error_responses
+from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, link_next
+from api.routes.dialogues import DialogueDep
+from api.services import record, rounds, submissions
+from models.round import Round, RoundCreate, RoundPublic, RoundUpdate
+from models.submission import Kind, SubmissionPublic
+
+router = APIRouter(prefix="/api/v1", tags=["rounds"])
+
+
+def round_by_id(round_id: uuid.UUID, session: SessionDep) -> Round:
+    return rounds.get_or_404(session, round_id=round_id)
+
+
+RoundDep = Annotated[Round, Depends(round_by_id)]
+
+
+def _public(session: SessionDep, rnd: Round, response: Response) -> RoundPublic:
+    view = rounds.public(rnd, dialogue_slug=rounds.dialogue_slug(session, rnd=rnd))
+    response.headers["ETag"] = rounds.etag(rnd, view.phase)
+    return view
+
+
+@router.post(
+    "/dialogues/{slug}/rounds",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RoundPublic,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def create_round(
+    data: RoundCreate, dialogue: DialogueDep, admin: Admin, session: SessionDep, response: Response
+) -> RoundPublic:
+    """Create a round with its five instants, which must be in order (admins)."""
+    rnd = rounds.create(session, dialogue=dialogue, data=data, admin=admin)
+    return _public(session, rnd, response)
+
+
+@router.get("/rounds/{round_id}", response_model=RoundPublic, responses=error_responses(404, 422))
+def read_round(rnd: RoundDep, session: SessionDep, response: Response) -> RoundPublic:
+    """A round with its computed `phase`; the `ETag` is what PATCH needs in `If-Match`."""
+    return _public(session, rnd, response)
+
+
+@router.patch(
+    "/rounds/{round_id}",
+    response_model=RoundPublic,
+    responses=error_responses(401, 403, 404, 412, 422, 428),
+)
+def update_round(
+    data: RoundUpdate,
+    rnd: RoundDep,
+    admin: Admin,
+    session: SessionDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(max_length=200)] = None,
+) -> RoundPublic:
+    """Change a round's instants, e.g. extend a deadline (admins; `If-Match` required; audited)."""
+    rnd = rounds.update(session, rnd=rnd, data=data, if_match=if_match, admin=admin)
+    return _public(session, rnd, response)
+
+
+@router.get(
+    "/rounds/{round_id}/record",
+    response_model=Page[SubmissionPublic],
+    responses=error_responses(400, 404, 422),
+    tags=["public record"],
+)
+def round_record(
+    rnd: RoundDep,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    theme: Annotated[str | None, Query(max_length=64, description="A theme slug.")] = None,
+    kind: Annotated[Kind | None, Query()] = None,
+    delegation: Annotated[
+        str | None, Query(max_length=8, description="Addressed to this delegation code.")
+    ] = None,
+    answered: Annotated[
+        bool | None,
+        Query(description="Only those with (true) or without (false) a current answer."),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="Text search; works for Chinese (律师)."),
+    ] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[SubmissionPublic]:
+    """Published submissions of the round with their current responses, in publication order."""
+    filters = record.RecordFilters(
+        theme=theme, kind=kind, delegation=delegation, answered=answered, q=q
+    )
+    rows, next_cursor = record.page(session, rnd=rnd, filters=filters, limit=limit, cursor=cursor)
+    link_next(request, response, next_cursor)
+    items = submissions.views(session, rows, view=submissions.View.public)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/rounds/{round_id}/scorecard",
+    response_model=record.Scorecard,
+    responses=error_responses(404, 422),
+    tags=["public record"],
+)
+def round_scorecard(rnd: RoundDep, session: SessionDep) -> record.Scorecard:
+    """Per delegation: addressed, answered, holding, declined, unanswered, late, median time
+    to answer, and how civil society rated the answers."""
+    return record.scorecard(session, rnd=rnd)

@@ -1,0 +1,212 @@
+"""Submissions: activists submit, edit, withdraw and endorse; moderators decide."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from api.deps import Activist, CurrentUser, MaybeUser, Moderator, SessionDep
+from api.errors import error_responses
+from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, link_next
+from api.routes.rounds import RoundDep
+from api.services import idempotency, submissions
+from models.submission import (
+    ModerationCreate,
+    Submission,
+    SubmissionCreate,
+    SubmissionPrivate,
+    SubmissionPublic,
+    SubmissionUpdate,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["submissions"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Retry safely: the same key and body return the first answer again.",
+    ),
+]
+
+
+def submission_by_id(submission_id: uuid.UUID, session: SessionDep) -> Submission:
+    return submissions.get_or_404(session, submission_id=submission_id)
+
+
+SubmissionDep = Annotated[Submission, Depends(submission_by_id)]
+
+
+def _private(session: SessionDep, submission: Submission) -> SubmissionPrivate:
+    view = submissions.views(session, [submission], view=submissions.View.private)[0]
+    assert isinstance(view, SubmissionPrivate)
+    return view
+
+
+@router.post(
+    "/rounds/{round_id}/submissions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SubmissionPrivate,
+    responses=error_responses(401, 403, 404, 409, 413, 422),
+)
+def create_submission(
+    data: SubmissionCreate,
+    rnd: RoundDep,
+    author: Activist,
+    session: SessionDep,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Submit a concern or a case while the round accepts submissions; it waits for a moderator.
+
+    Answers 409 (with the phase in the problem `type`) outside `accepting_submissions`.
+    """
+    fingerprint = idempotency.fingerprint(request.url.path, data.model_dump(mode="json"))
+    if idempotency_key is not None:
+        stored = idempotency.replay(
+            session, user=author, key=idempotency_key, request_hash=fingerprint
+        )
+        if stored is not None:
+            return JSONResponse(
+                stored.response,
+                status_code=stored.status_code,
+                headers={"Idempotent-Replayed": "true"},
+            )
+    submission = submissions.create(session, rnd=rnd, data=data, author=author)
+    view = _private(session, submission)
+    if idempotency_key is not None:
+        idempotency.remember(
+            session,
+            user=author,
+            key=idempotency_key,
+            request_hash=fingerprint,
+            status_code=status.HTTP_201_CREATED,
+            body=view.model_dump(mode="json"),
+        )
+    return view
+
+
+@router.get(
+    "/me/submissions",
+    response_model=Page[SubmissionPrivate],
+    responses=error_responses(401, 400, 422),
+)
+def my_submissions(
+    user: CurrentUser,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[SubmissionPublic]:
+    """The caller's own submissions, newest first, in every status, with moderators' reasons."""
+    rows, next_cursor = submissions.mine(session, author=user, limit=limit, cursor=cursor)
+    link_next(request, response, next_cursor)
+    return Page(
+        items=submissions.views(session, rows, view=submissions.View.private),
+        next_cursor=next_cursor,
+    )
+
+
+@router.get(
+    "/submissions/{submission_id}",
+    response_model=SubmissionPrivate | SubmissionPublic,
+    responses=error_responses(404, 422),
+)
+def read_submission(
+    submission: SubmissionDep, viewer: MaybeUser, session: SessionDep
+) -> SubmissionPublic:
+    """The public view once published; the author and moderators also see status and reasons."""
+    view = submissions.view_for(submission, viewer)
+    return submissions.views(session, [submission], view=view)[0]
+
+
+@router.patch(
+    "/submissions/{submission_id}",
+    response_model=SubmissionPrivate,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def update_submission(
+    data: SubmissionUpdate, submission: SubmissionDep, author: Activist, session: SessionDep
+) -> SubmissionPrivate:
+    """Edit your own submission while it is pending and the round accepts submissions."""
+    submissions.update(session, submission=submission, data=data, author=author)
+    return _private(session, submission)
+
+
+@router.post(
+    "/submissions/{submission_id}/withdraw",
+    response_model=SubmissionPrivate,
+    responses=error_responses(401, 403, 404, 422),
+)
+def withdraw_submission(
+    submission: SubmissionDep, author: Activist, session: SessionDep
+) -> SubmissionPrivate:
+    """Withdraw your own submission, at any time: it leaves every public view at once."""
+    submissions.withdraw(session, submission=submission, author=author)
+    return _private(session, submission)
+
+
+@router.post(
+    "/submissions/{submission_id}/endorsements",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SubmissionPublic,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def endorse(submission: SubmissionDep, activist: Activist, session: SessionDep) -> SubmissionPublic:
+    """Co-sign a published submission (one per activist; the public sees only the count)."""
+    submissions.endorse(session, submission=submission, activist=activist)
+    return submissions.views(session, [submission], view=submissions.View.public)[0]
+
+
+@router.delete(
+    "/submissions/{submission_id}/endorsements",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 404, 422),
+)
+def unendorse(submission: SubmissionDep, activist: Activist, session: SessionDep) -> Response:
+    """Take back your endorsement."""
+    submissions.unendorse(session, submission=submission, activist=activist)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/moderation/queue",
+    response_model=Page[SubmissionPrivate],
+    tags=["moderation"],
+    responses=error_responses(400, 401, 403, 422),
+)
+def moderation_queue(
+    _moderator: Moderator,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    round_id: Annotated[uuid.UUID | None, Query()] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[SubmissionPublic]:
+    """Pending submissions, oldest first (moderators)."""
+    rows, next_cursor = submissions.queue(session, round_id=round_id, limit=limit, cursor=cursor)
+    link_next(request, response, next_cursor)
+    return Page(
+        items=submissions.views(session, rows, view=submissions.View.private),
+        next_cursor=next_cursor,
+    )
+
+
+@router.post(
+    "/submissions/{submission_id}/moderation",
+    response_model=SubmissionPrivate,
+    tags=["moderation"],
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def moderate(
+    data: ModerationCreate, submission: SubmissionDep, moderator: Moderator, session: SessionDep
+) -> SubmissionPrivate:
+    """Publish, reject (reason required; shown to the author, never public) or remove
+    (reason required). Every decision is written to the audit log."""
+    submissions.moderate(session, submission=submission, data=data, moderator=moderator)
+    return _private(session, submission)

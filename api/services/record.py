@@ -1,0 +1,264 @@
+"""The public record of a round, and its scorecard: SQL does the filtering and the counting."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
+
+from api import clock
+from api.errors import BadRequest
+from api.pagination import decode_cursor, encode_cursor
+from api.services.submissions import search_pattern
+from models.dialogue import Delegation
+from models.response import AnswerAssessment, Response, ResponseKind, ResponseRevision
+from models.round import Round, Theme
+from models.submission import (
+    Kind,
+    Ratings,
+    Status,
+    Submission,
+    SubmissionAddressee,
+    SubmissionTheme,
+)
+
+
+class RecordFilters(BaseModel):
+    theme: str | None = None
+    kind: Kind | None = None
+    delegation: str | None = None
+    answered: bool | None = None
+    q: str | None = None
+
+
+def _current_answer_exists(delegation_code: str | None) -> sa.Exists:
+    """A current revision of kind `answer` (from that delegation, if one is named)."""
+    query = (
+        sa.select(sa.literal(1))
+        .select_from(Response)
+        .join(
+            ResponseRevision,
+            (col(ResponseRevision.response_id) == col(Response.id))
+            & (col(ResponseRevision.number) == col(Response.revision_count)),
+        )
+        .where(
+            col(Response.submission_id) == col(Submission.id),
+            col(ResponseRevision.kind) == ResponseKind.answer.value,
+        )
+    )
+    if delegation_code is not None:
+        query = query.join(Delegation, col(Delegation.id) == col(Response.delegation_id)).where(
+            col(Delegation.code) == delegation_code
+        )
+    return query.exists()
+
+
+def page(
+    session: Session, *, rnd: Round, filters: RecordFilters, limit: int, cursor: str | None
+) -> tuple[list[Submission], str | None]:
+    """Published submissions of the round in publication order: new ones join the end,
+    so a client paging through never misses or repeats one."""
+    query = select(Submission).where(
+        Submission.round_id == rnd.id, Submission.status == Status.published.value
+    )
+    if filters.kind is not None:
+        query = query.where(Submission.kind == filters.kind.value)
+    if filters.theme is not None:
+        query = query.where(
+            sa.select(sa.literal(1))
+            .select_from(SubmissionTheme)
+            .join(Theme, col(Theme.id) == col(SubmissionTheme.theme_id))
+            .where(
+                col(SubmissionTheme.submission_id) == col(Submission.id),
+                col(Theme.slug) == filters.theme,
+            )
+            .exists()
+        )
+    code = filters.delegation.upper() if filters.delegation else None
+    if code is not None:
+        query = query.where(
+            sa.select(sa.literal(1))
+            .select_from(SubmissionAddressee)
+            .join(Delegation, col(Delegation.id) == col(SubmissionAddressee.delegation_id))
+            .where(
+                col(SubmissionAddressee.submission_id) == col(Submission.id),
+                col(Delegation.code) == code,
+            )
+            .exists()
+        )
+    if filters.answered is not None:
+        answered = _current_answer_exists(code)
+        query = query.where(answered if filters.answered else ~answered)
+    if filters.q:
+        query = query.where(
+            col(Submission.search_text).like(search_pattern(filters.q), escape="\\")
+        )
+    after = decode_cursor(cursor, 2)
+    if after is not None:
+        try:
+            at, sid = datetime.fromisoformat(str(after[0])), uuid.UUID(str(after[1]))
+        except ValueError:
+            raise BadRequest("The cursor is not valid; start again without one.") from None
+        query = query.where(
+            (col(Submission.published_at) > at)
+            | ((col(Submission.published_at) == at) & (col(Submission.id) > sid))
+        )
+    query = query.order_by(col(Submission.published_at), col(Submission.id)).limit(limit + 1)
+    rows = list(session.exec(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if not more:
+        return rows, None
+    last = rows[-1]
+    assert last.published_at is not None
+    return rows, encode_cursor([last.published_at.isoformat(), str(last.id)])
+
+
+# --- the scorecard --------------------------------------------------------------
+
+
+class DelegationScore(BaseModel):
+    delegation: str
+    name: str
+    addressed: int = Field(description="Published submissions addressed to the delegation.")
+    answered: int
+    holding: int
+    declined: int
+    unanswered: int = Field(description="Addressed, with no response yet.")
+    no_response: int = Field(
+        description="Unanswered once `responses_due_at` has passed (0 before): silence."
+    )
+    late: int = Field(description="Responses first given after `responses_due_at`.")
+    median_hours_to_answer: float | None = Field(
+        description="From publication to the response, over responses now of kind `answer`."
+    )
+    ratings: Ratings
+
+
+class Scorecard(BaseModel):
+    round_id: uuid.UUID
+    responses_due_at: datetime
+    due_date_passed: bool
+    delegations: list[DelegationScore]
+
+
+def _seconds_between(session: Session, later: Any, earlier: Any) -> Any:
+    if session.get_bind().dialect.name == "sqlite":
+        return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0
+    return sa.extract("epoch", later - earlier)
+
+
+def scorecard(session: Session, *, rnd: Round) -> Scorecard:
+    now = clock.now()
+    due_passed = now >= rnd.responses_due_at
+    published = (col(Submission.round_id) == rnd.id) & (
+        col(Submission.status) == Status.published.value
+    )
+    delegations = list(
+        session.exec(
+            select(Delegation)
+            .where(Delegation.dialogue_id == rnd.dialogue_id)
+            .order_by(col(Delegation.code))
+        )
+    )
+    addressed = dict(
+        session.exec(
+            select(SubmissionAddressee.delegation_id, sa.func.count())
+            .join(Submission, col(Submission.id) == col(SubmissionAddressee.submission_id))
+            .where(published)
+            .group_by(col(SubmissionAddressee.delegation_id))
+        ).all()
+    )
+    current = (col(ResponseRevision.response_id) == col(Response.id)) & (
+        col(ResponseRevision.number) == col(Response.revision_count)
+    )
+    by_kind: dict[tuple[uuid.UUID, str], int] = {}
+    late: dict[uuid.UUID, int] = {}
+    for delegation_id, kind, total, late_count in session.exec(
+        select(
+            Response.delegation_id,
+            ResponseRevision.kind,
+            sa.func.count(),
+            sa.func.sum(sa.case((col(Response.responded_at) > rnd.responses_due_at, 1), else_=0)),
+        )
+        .join(ResponseRevision, current)
+        .join(Submission, col(Submission.id) == col(Response.submission_id))
+        .where(published)
+        .group_by(col(Response.delegation_id), col(ResponseRevision.kind))
+    ):
+        by_kind[(delegation_id, kind)] = total
+        late[delegation_id] = late.get(delegation_id, 0) + int(late_count or 0)
+
+    # Median by window functions (SQLite and PostgreSQL alike): the middle one or two rows.
+    seconds = _seconds_between(session, col(Response.responded_at), col(Submission.published_at))
+    ranked = (
+        sa.select(
+            col(Response.delegation_id).label("delegation_id"),
+            seconds.label("seconds"),
+            sa.func.row_number()
+            .over(partition_by=col(Response.delegation_id), order_by=seconds)
+            .label("n"),
+            sa.func.count().over(partition_by=col(Response.delegation_id)).label("total"),
+        )
+        .join(ResponseRevision, current)
+        .join(Submission, col(Submission.id) == col(Response.submission_id))
+        .where(published, col(ResponseRevision.kind) == ResponseKind.answer.value)
+        .subquery()
+    )
+    medians = dict(
+        session.execute(
+            sa.select(ranked.c.delegation_id, sa.func.avg(ranked.c.seconds))
+            .where(
+                ranked.c.n.in_(
+                    [
+                        sa.cast((ranked.c.total + 1) / 2, sa.Integer),
+                        sa.cast((ranked.c.total + 2) / 2, sa.Integer),
+                    ]
+                )
+            )
+            .group_by(ranked.c.delegation_id)
+        ).all()
+    )
+    ratings: dict[uuid.UUID, dict[str, int]] = {}
+    for delegation_id, rating, total in session.exec(
+        select(Response.delegation_id, AnswerAssessment.rating, sa.func.count())
+        .join(Response, col(Response.id) == col(AnswerAssessment.response_id))
+        .join(Submission, col(Submission.id) == col(Response.submission_id))
+        .where(published)
+        .group_by(col(Response.delegation_id), col(AnswerAssessment.rating))
+    ):
+        ratings.setdefault(delegation_id, {})[rating] = total
+
+    scores = []
+    for d in delegations:
+        answered = by_kind.get((d.id, ResponseKind.answer.value), 0)
+        holding = by_kind.get((d.id, ResponseKind.holding.value), 0)
+        declined = by_kind.get((d.id, ResponseKind.declined.value), 0)
+        total = addressed.get(d.id, 0)
+        unanswered = total - answered - holding - declined
+        median = medians.get(d.id)
+        scores.append(
+            DelegationScore(
+                delegation=d.code,
+                name=d.name,
+                addressed=total,
+                answered=answered,
+                holding=holding,
+                declined=declined,
+                unanswered=unanswered,
+                no_response=unanswered if due_passed else 0,
+                late=late.get(d.id, 0),
+                median_hours_to_answer=round(float(median) / 3600, 2)
+                if median is not None
+                else None,
+                ratings=Ratings(**ratings.get(d.id, {})),
+            )
+        )
+    return Scorecard(
+        round_id=rnd.id,
+        responses_due_at=rnd.responses_due_at,
+        due_date_passed=due_passed,
+        delegations=scores,
+    )

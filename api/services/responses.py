@@ -1,0 +1,185 @@
+"""Official responses: one per (submission, delegation), revised openly."""
+
+import uuid
+
+from sqlmodel import Session, col, select
+
+from api import clock
+from api.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from api.permissions import Permission, can
+from api.services import rounds
+from models.response import (
+    AnswerAssessment,
+    AssessmentCreate,
+    ReasonCode,
+    Response,
+    ResponseCreate,
+    ResponseKind,
+    ResponseRevision,
+    RevisionCreate,
+)
+from models.round import Phase, Round
+from models.submission import Status, Submission, SubmissionAddressee
+from models.user import User
+
+
+def etag(response: Response) -> str:
+    return f'"response-{response.revision_count}"'
+
+
+def get_or_404(session: Session, *, response_id: uuid.UUID) -> Response:
+    response = session.get(Response, response_id)
+    if response is None:
+        raise NotFound("No such response.")
+    return response
+
+
+def published_submission(session: Session, *, response: Response) -> Submission:
+    """The response's submission; a response to an unpublished one does not exist publicly."""
+    submission = session.get_one(Submission, response.submission_id)
+    if submission.status != Status.published.value:
+        raise NotFound("No such response.")
+    return submission
+
+
+def create(
+    session: Session, *, submission: Submission, data: ResponseCreate, official: User
+) -> Response:
+    if submission.status != Status.published.value:
+        raise NotFound("No such submission.")
+    addressed = session.get(SubmissionAddressee, (submission.id, official.delegation_id))
+    if official.delegation_id is None or addressed is None:
+        raise Forbidden("This submission is not addressed to your delegation.")
+    rnd = session.get_one(Round, submission.round_id)
+    rounds.require_phase(
+        rnd,
+        Phase.accepting_responses,
+        Phase.concluded,
+        action="responding (after the session ends)",
+    )
+    exists = session.exec(
+        select(Response.id).where(
+            Response.submission_id == submission.id,
+            Response.delegation_id == official.delegation_id,
+        )
+    ).first()
+    if exists is not None:
+        raise Conflict(
+            "Your delegation has responded already: revise that response instead.",
+            response_id=str(exists),
+        )
+    now = clock.now()
+    response = Response(
+        submission_id=submission.id, delegation_id=official.delegation_id, responded_at=now
+    )
+    session.add(response)
+    session.flush()
+    session.add(
+        ResponseRevision(
+            response_id=response.id,
+            number=1,
+            kind=data.kind.value,
+            body=data.body,
+            language=data.language,
+            reason_code=data.reason_code.value if data.reason_code else None,
+            official_id=official.id,
+            created_at=now,
+        )
+    )
+    session.flush()
+    return response
+
+
+def revise(
+    session: Session,
+    *,
+    response: Response,
+    data: RevisionCreate,
+    official: User,
+    if_match: str | None,
+) -> Response:
+    """Append a revision. Revisions never overwrite: with If-Match, a stale base is a 412."""
+    if official.delegation_id != response.delegation_id:
+        raise NotFound("No such response.")
+    published_submission(session, response=response)
+    session.refresh(response, with_for_update=True)
+    if if_match is not None and if_match.strip() not in (etag(response), "W/" + etag(response)):
+        raise PreconditionFailed("The response was revised since you read it; GET it again.")
+    current = session.exec(
+        select(ResponseRevision).where(
+            ResponseRevision.response_id == response.id,
+            ResponseRevision.number == response.revision_count,
+        )
+    ).one()
+    kind = data.kind or ResponseKind(current.kind)
+    if kind == ResponseKind.declined:
+        reason_code = data.reason_code or (
+            ReasonCode(current.reason_code) if current.reason_code else None
+        )
+        if reason_code is None:
+            raise Unprocessable("a declined response needs a reason_code")
+    elif data.reason_code is not None:
+        raise Unprocessable("reason_code is only for declined responses")
+    else:
+        reason_code = None
+    response.revision_count += 1
+    session.add(response)
+    session.add(
+        ResponseRevision(
+            response_id=response.id,
+            number=response.revision_count,
+            kind=kind.value,
+            body=data.body,
+            language=data.language or current.language,
+            reason_code=reason_code.value if reason_code else None,
+            reason=data.reason,
+            official_id=official.id,
+            created_at=clock.now(),
+        )
+    )
+    session.flush()
+    return response
+
+
+def revisions(session: Session, *, response: Response) -> list[ResponseRevision]:
+    published_submission(session, response=response)
+    return list(
+        session.exec(
+            select(ResponseRevision)
+            .where(ResponseRevision.response_id == response.id)
+            .order_by(col(ResponseRevision.number))
+        )
+    )
+
+
+def assess(
+    session: Session, *, response: Response, data: AssessmentCreate, rater: User
+) -> AnswerAssessment:
+    """The submission's author or a moderator rates a response; one per rater, replaceable."""
+    submission = published_submission(session, response=response)
+    if rater.id != submission.author_id and not can(rater.role, Permission.moderate):
+        raise Forbidden("Only the submission's author and moderators assess its responses.")
+    now = clock.now()
+    existing = session.exec(
+        select(AnswerAssessment).where(
+            AnswerAssessment.response_id == response.id, AnswerAssessment.rater_id == rater.id
+        )
+    ).first()
+    if existing is None:
+        existing = AnswerAssessment(
+            response_id=response.id,
+            rater_id=rater.id,
+            rating=data.rating.value,
+            comment=data.comment,
+            created_at=now,
+            updated_at=now,
+        )
+    else:
+        existing.rating, existing.comment, existing.updated_at = (
+            data.rating.value,
+            data.comment,
+            now,
+        )
+    session.add(existing)
+    session.flush()
+    return existing

@@ -1,0 +1,230 @@
+"""Submissions (concerns and cases), endorsements, idempotency records and the audit log."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, model_validator
+from pydantic import Field as PField
+from sqlmodel import Field, SQLModel
+
+from models.base import id_field, instant_field
+from models.types import Body, LanguageTag, Line, Note, Slug, Title
+from models.user import Strict
+
+
+class Kind(StrEnum):
+    concern = "concern"
+    case = "case"
+
+
+class Attribution(StrEnum):
+    anonymous = "anonymous"
+    handle = "handle"
+    organisation = "organisation"
+
+
+class Status(StrEnum):
+    pending = "pending"
+    published = "published"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+    removed = "removed"
+
+
+class Decision(StrEnum):
+    publish = "publish"
+    reject = "reject"
+    remove = "remove"
+
+
+class Submission(SQLModel, table=True):
+    __tablename__ = "submission"
+    __table_args__ = (
+        sa.Index(
+            "ix_submission_round_status_published", "round_id", "status", "published_at", "id"
+        ),
+    )
+
+    id: uuid.UUID = id_field()
+    round_id: uuid.UUID = Field(foreign_key="round.id", index=True)
+    author_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
+    kind: str = Field(max_length=16)
+    title: str = Field(max_length=200)
+    body: str = Field(sa_type=sa.Text)
+    language: str = Field(max_length=35)
+    attribution: str = Field(max_length=16)
+    organisation: str | None = Field(default=None, max_length=200)
+    status: str = Field(default=Status.pending.value, max_length=16)
+    # why it was rejected or removed: shown to the author, never public
+    status_reason: str | None = Field(default=None, sa_type=sa.Text)
+    # casefolded title and body, for search that works the same on every database
+    search_text: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = instant_field(default_now=True)
+    updated_at: datetime = instant_field(default_now=True)
+    published_at: datetime | None = instant_field(nullable=True)
+    withdrawn_at: datetime | None = instant_field(nullable=True)
+
+
+class SubmissionTheme(SQLModel, table=True):
+    __tablename__ = "submission_theme"
+
+    submission_id: uuid.UUID = Field(foreign_key="submission.id", primary_key=True)
+    theme_id: uuid.UUID = Field(foreign_key="theme.id", primary_key=True, index=True)
+
+
+class SubmissionAddressee(SQLModel, table=True):
+    __tablename__ = "submission_addressee"
+
+    submission_id: uuid.UUID = Field(foreign_key="submission.id", primary_key=True)
+    delegation_id: uuid.UUID = Field(foreign_key="delegation.id", primary_key=True, index=True)
+
+
+class Endorsement(SQLModel, table=True):
+    __tablename__ = "endorsement"
+
+    submission_id: uuid.UUID = Field(foreign_key="submission.id", primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="user_account.id", primary_key=True, index=True)
+    created_at: datetime = instant_field(default_now=True)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a POST with an Idempotency-Key, replayed on a retry."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (sa.UniqueConstraint("user_id", "key"),)
+
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = Field(foreign_key="user_account.id")
+    key: str = Field(max_length=255)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    response: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = instant_field(default_now=True)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only: every moderator and admin action. Readable by admins only."""
+
+    __tablename__ = "audit_entry"
+
+    id: uuid.UUID = id_field()
+    at: datetime = instant_field(default_now=True, index=True)
+    actor_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
+    action: str = Field(max_length=64)
+    target_type: str = Field(max_length=32)
+    target_id: uuid.UUID = Field(index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+# --- request schemas ------------------------------------------------------------
+
+
+class SubmissionCreate(Strict):
+    kind: Kind
+    title: Title
+    body: Body
+    language: LanguageTag = PField(description="BCP 47, e.g. `en`, `zh-Hans`.")
+    themes: list[Slug] = PField(default_factory=list, max_length=10)
+    addressed_to: list[str] = PField(
+        min_length=1, max_length=10, description="Delegation codes of this dialogue."
+    )
+    attribution: Attribution = Attribution.anonymous
+    organisation: Line | None = PField(
+        default=None, description="The organisation's name; required for `organisation`."
+    )
+
+    @model_validator(mode="after")
+    def _organisation(self) -> "SubmissionCreate":
+        if self.attribution == Attribution.organisation and not self.organisation:
+            raise ValueError("attribution `organisation` needs the organisation's name")
+        if self.attribution != Attribution.organisation and self.organisation:
+            raise ValueError("`organisation` is only for attribution `organisation`")
+        self.themes = sorted(set(self.themes))
+        self.addressed_to = sorted({code.upper() for code in self.addressed_to})
+        return self
+
+
+class SubmissionUpdate(Strict):
+    title: Title | None = None
+    body: Body | None = None
+    language: LanguageTag | None = None
+    themes: list[Slug] | None = PField(default=None, max_length=10)
+    addressed_to: list[str] | None = PField(default=None, min_length=1, max_length=10)
+    attribution: Attribution | None = None
+    organisation: Line | None = None
+
+
+class ModerationCreate(Strict):
+    decision: Decision
+    reason: Note | None = PField(default=None, description="Required to reject or remove.")
+
+    @model_validator(mode="after")
+    def _reason(self) -> "ModerationCreate":
+        if self.decision != Decision.publish and not self.reason:
+            raise ValueError("a reason is required to reject or remove")
+        return self
+
+
+# --- response schemas -----------------------------------------------------------
+
+
+class Ratings(BaseModel):
+    satisfactory: int = 0
+    partial: int = 0
+    evasive: int = 0
+    non_responsive: int = 0
+
+
+class ResponsePublic(BaseModel):
+    id: uuid.UUID
+    submission_id: uuid.UUID
+    delegation: str = PField(description="The delegation's code.")
+    kind: str
+    body: str
+    language: str
+    reason_code: str | None
+    responded_at: datetime
+    updated_at: datetime = PField(description="When the current revision was published.")
+    revision_count: int
+    late: bool
+    ratings: Ratings
+
+
+class SubmissionPublic(BaseModel):
+    id: uuid.UUID
+    round_id: uuid.UUID
+    kind: Kind
+    title: str
+    body: str
+    language: str
+    themes: list[str]
+    addressed_to: list[str]
+    attribution: Attribution
+    author: str | None = PField(
+        description="The handle or organisation, as the attribution allows; null when anonymous."
+    )
+    published_at: datetime | None
+    endorsement_count: int
+    responses: list[ResponsePublic]
+
+
+class SubmissionPrivate(SubmissionPublic):
+    """What the author (and moderators) see: the status and its reason too."""
+
+    status: Status
+    status_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AuditPublic(BaseModel):
+    id: uuid.UUID
+    at: datetime
+    actor_id: uuid.UUID
+    action: str
+    target_type: str
+    target_id: uuid.UUID
+    detail: dict[str, Any]
