@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import __version__, docs, errors
 from api.config import Settings, get_settings
 from api.db import make_engine, writer
-from api.middleware import AccessLog, BodyLimit
+from api.middleware import AccessLog, BodyLimit, ConditionalGet
 from api.routes import (
     audit,
     auth,
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["If-None-Match", "Accept"],
         expose_headers=["ETag", "Link", "Retry-After"],
     )
+    app.add_middleware(ConditionalGet)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(AccessLog)
     return app

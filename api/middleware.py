@@ -1,5 +1,6 @@
 """ASGI middleware: a body-size limit that never reads past it, and an IP-free access log."""
 
+import hashlib
 import json
 import logging
 import time
@@ -121,3 +122,91 @@ class AccessLog:
                 status,
                 (time.perf_counter() - began) * 1000,
             )
+
+
+class ConditionalGet:
+    """ETag, Cache-Control and 304 for JSON GETs.
+
+    A route may set its own ETag (a round's tag carries its version); otherwise the
+    tag is a hash of the body. Responses that depend on who asks are private.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        request_headers = dict(scope.get("headers", ()))
+        if_none_match = request_headers.get(b"if-none-match", b"").decode("latin-1")
+        signed_in = b"authorization" in request_headers
+        start: Message | None = None
+        chunks: list[bytes] = []
+        passthrough = False
+
+        async def buffered_send(message: Message) -> None:
+            nonlocal start, passthrough
+            if message["type"] == "http.response.start":
+                content_type = dict(message.get("headers", ())).get(b"content-type", b"")
+                if message["status"] != 200 or not content_type.startswith(b"application/json"):
+                    passthrough = True
+                    await send(message)
+                else:
+                    start = message
+                return
+            if passthrough or start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            await self._finish(send, start, b"".join(chunks), if_none_match, signed_in)
+
+        await self.app(scope, receive, buffered_send)
+
+    @staticmethod
+    async def _finish(
+        send: Send, start: Message, body: bytes, if_none_match: str, signed_in: bool
+    ) -> None:
+        headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != b"content-length"]
+        names = {k.lower() for k, _ in headers}
+        existing = dict(headers).get(b"etag")
+        tag = existing.decode("latin-1") if existing else f'W/"{_digest(body)}"'
+        if not existing:
+            headers.append((b"etag", tag.encode("latin-1")))
+        if b"cache-control" not in names:
+            policy = b"private, no-cache" if signed_in else b"public, max-age=0, must-revalidate"
+            headers.append((b"cache-control", policy))
+        headers.append((b"vary", b"Authorization"))
+        if if_none_match and _matches(if_none_match, tag):
+            keep = {b"etag", b"cache-control", b"vary", b"date", b"link"}
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 304,
+                    "headers": [(k, v) for k, v in headers if k.lower() in keep],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _digest(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+def _opaque(tag: str) -> str:
+    tag = tag.strip()
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+def _matches(if_none_match: str, tag: str) -> bool:
+    """Weak comparison (RFC 9110 §13.1.2), as If-None-Match requires."""
+    if if_none_match.strip() == "*":
+        return True
+    wanted = _opaque(tag)
+    return any(_opaque(candidate) == wanted for candidate in if_none_match.split(","))

@@ -1,16 +1,46 @@
 """Plain factories for test data, and real tokens for their users."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from api import clock
 from api.security import Security
 from api.services.accounts import handle_key
+from api.services.submissions import search_text
 from models.dialogue import Delegation, Dialogue
+from models.response import Response, ResponseRevision
+from models.round import Phase, Round, Theme
+from models.submission import Status, Submission, SubmissionAddressee, SubmissionTheme
 from models.user import Role, User
 
 PASSWORD = "correct horse battery staple"
+HOUR = timedelta(hours=1)
+
+
+def window(phase: Phase, now: datetime | None = None) -> dict[str, datetime]:
+    """Five instants, in order, that put a round in `phase` right now (each an hour apart
+    around now, so a test has time to run)."""
+    now = now or datetime.now(UTC)
+    # offsets (in hours) of open, close, starts, ends, due relative to now
+    offsets = {
+        Phase.upcoming: (1, 2, 3, 4, 5),
+        Phase.accepting_submissions: (-1, 1, 2, 3, 4),
+        Phase.awaiting_session: (-2, -1, 1, 2, 3),
+        Phase.in_session: (-3, -2, -1, 1, 2),
+        Phase.accepting_responses: (-4, -3, -2, -1, 1),
+        Phase.concluded: (-5, -4, -3, -2, -1),
+    }[phase]
+    names = (
+        "submissions_open_at",
+        "submissions_close_at",
+        "starts_at",
+        "ends_at",
+        "responses_due_at",
+    )
+    return {name: now + hours * HOUR for name, hours in zip(names, offsets, strict=True)}
 
 
 @cache
@@ -62,3 +92,127 @@ class Factory:
         """A real access token for `user`, minted as the server mints them."""
         token = self.security.mint_access_token(user.id, user.session_version)
         return {"Authorization": f"Bearer {token}"}
+
+    def round(
+        self,
+        dialogue: Dialogue | None = None,
+        *,
+        phase: Phase = Phase.accepting_submissions,
+        number: int | None = None,
+    ) -> Round:
+        """A round in `phase` now; its dialogue gets US and CN delegations if it has none."""
+        dialogue = dialogue or self.dialogue()
+        if not self.session.exec(
+            select(Delegation).where(Delegation.dialogue_id == dialogue.id)
+        ).first():
+            self.delegation(dialogue, "US")
+            self.delegation(dialogue, "CN")
+        if number is None:
+            number = (
+                len(
+                    list(
+                        self.session.exec(select(Round.id).where(Round.dialogue_id == dialogue.id))
+                    )
+                )
+                + 1
+            )
+        rnd = Round(
+            dialogue_id=dialogue.id, number=number, title=f"Round {number}", **window(phase)
+        )
+        self.session.add(rnd)
+        self.session.commit()
+        return rnd
+
+    def delegation_of(self, rnd: Round, code: str) -> Delegation:
+        return self.session.exec(
+            select(Delegation).where(
+                Delegation.dialogue_id == rnd.dialogue_id, Delegation.code == code
+            )
+        ).one()
+
+    def submission(
+        self,
+        rnd: Round,
+        *,
+        author: User | None = None,
+        status: Status = Status.published,
+        kind: str = "concern",
+        title: str = "Detained labour lawyers",
+        body: str = "Where are the detained labour lawyers held?",
+        language: str = "en",
+        attribution: str = "anonymous",
+        organisation: str | None = None,
+        addressed_to: tuple[str, ...] = ("CN",),
+        themes: tuple[str, ...] = ("labour-rights",),
+        published_at: datetime | None = None,
+    ) -> Submission:
+        """A submission written straight to the database (bypassing phase rules)."""
+        author = author or self.user(Role.activist)
+        now = clock.now()
+        submission = Submission(
+            round_id=rnd.id,
+            author_id=author.id,
+            kind=kind,
+            title=title,
+            body=body,
+            language=language,
+            attribution=attribution,
+            organisation=organisation,
+            status=status.value,
+            search_text=search_text(title, body),
+            created_at=now,
+            updated_at=now,
+            published_at=(published_at or now) if status == Status.published else None,
+        )
+        self.session.add(submission)
+        self.session.flush()
+        for code in addressed_to:
+            self.session.add(
+                SubmissionAddressee(
+                    submission_id=submission.id, delegation_id=self.delegation_of(rnd, code).id
+                )
+            )
+        for slug in themes:
+            theme = self.session.exec(select(Theme).where(Theme.slug == slug)).one()
+            self.session.add(SubmissionTheme(submission_id=submission.id, theme_id=theme.id))
+        self.session.commit()
+        return submission
+
+    def official(self, rnd: Round, code: str = "CN") -> User:
+        return self.user(Role.official, delegation=self.delegation_of(rnd, code))
+
+    def response(
+        self,
+        submission: Submission,
+        *,
+        code: str = "CN",
+        kind: str = "answer",
+        body: str = "The lawyers are held in Beijing.",
+        reason_code: str | None = None,
+        responded_at: datetime | None = None,
+        official: User | None = None,
+    ) -> Response:
+        """A response written straight to the database, with its first revision."""
+        rnd = self.session.get_one(Round, submission.round_id)
+        delegation = self.delegation_of(rnd, code)
+        official = official or self.user(Role.official, delegation=delegation)
+        at = responded_at or clock.now()
+        response = Response(
+            submission_id=submission.id, delegation_id=delegation.id, responded_at=at
+        )
+        self.session.add(response)
+        self.session.flush()
+        self.session.add(
+            ResponseRevision(
+                response_id=response.id,
+                number=1,
+                kind=kind,
+                body=body,
+                language="en",
+                reason_code=reason_code,
+                official_id=official.id,
+                created_at=at,
+            )
+        )
+        self.session.commit()
+        return response
