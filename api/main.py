@@ -14,8 +14,10 @@ from api.middleware import AccessLog, BodyLimit, ConditionalGet
 from api.routes import (
     audit,
     auth,
+    cases,
     dialogues,
     health,
+    progress,
     responses,
     rounds,
     submissions,
@@ -73,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rounds.router,
         submissions.router,
         responses.router,
+        cases.router,
+        progress.router,
         audit.router,
     ):
         app.include_router(router)

@@ -56,3 +56,32 @@ def link_next(request: Request, response: Response, next_cursor: str | None) -> 
     if next_cursor:
         url = request.url.include_query_params(cursor=next_cursor)
         response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
+
+
+def keyset_page(
+    session: Any,
+    query: Any,
+    *,
+    at_column: Any,
+    id_column: Any,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
+    """One ascending keyset page over (an instant, an id): stable while rows are added."""
+    import uuid
+    from datetime import datetime
+
+    after = decode_cursor(cursor, 2)
+    if after is not None:
+        try:
+            at, row_id = datetime.fromisoformat(str(after[0])), uuid.UUID(str(after[1]))
+        except ValueError:
+            raise BadRequest("The cursor is not valid; start again without one.") from None
+        query = query.where((at_column > at) | ((at_column == at) & (id_column > row_id)))
+    rows = list(session.exec(query.order_by(at_column, id_column).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if not more:
+        return rows, None
+    last = rows[-1]
+    return rows, encode_cursor([getattr(last, at_column.key).isoformat(), str(last.id)])

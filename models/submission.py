@@ -57,6 +57,8 @@ class Submission(SQLModel, table=True):
     language: str = Field(max_length=35)
     attribution: str = Field(max_length=16)
     organisation: str | None = Field(default=None, max_length=200)
+    # the case (person) a `case` submission is about
+    case_id: uuid.UUID | None = Field(default=None, foreign_key="case_file.id", index=True)
     status: str = Field(default=Status.pending.value, max_length=16)
     # why it was rejected or removed: shown to the author, never public
     status_reason: str | None = Field(default=None, sa_type=sa.Text)
@@ -135,9 +137,14 @@ class SubmissionCreate(Strict):
     organisation: Line | None = PField(
         default=None, description="The organisation's name; required for `organisation`."
     )
+    case_id: uuid.UUID | None = PField(
+        default=None, description="For a `case`: the registered case (person) it is about."
+    )
 
     @model_validator(mode="after")
     def _organisation(self) -> "SubmissionCreate":
+        if self.case_id is not None and self.kind != Kind.case:
+            raise ValueError("only a submission of kind `case` points at a case")
         if self.attribution == Attribution.organisation and not self.organisation:
             raise ValueError("attribution `organisation` needs the organisation's name")
         if self.attribution != Attribution.organisation and self.organisation:
@@ -206,6 +213,7 @@ class SubmissionPublic(BaseModel):
     author: str | None = PField(
         description="The handle or organisation, as the attribution allows; null when anonymous."
     )
+    case_id: uuid.UUID | None = None
     published_at: datetime | None
     endorsement_count: int
     responses: list[ResponsePublic]

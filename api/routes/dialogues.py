@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 from api.deps import Admin, SessionDep
 from api.errors import error_responses
 from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, link_next
-from api.services import dialogues, rounds
+from api.services import accountability, dialogues, rounds
 from models.dialogue import (
     DelegationCreate,
     DelegationPublic,
@@ -89,3 +89,17 @@ def add_delegation(
     """Add a delegation (such as `US` or `CN`) to a dialogue (admins)."""
     delegation = dialogues.add_delegation(session, dialogue=dialogue, data=data)
     return DelegationPublic.model_validate(delegation, from_attributes=True)
+
+
+@router.get(
+    "/{slug}/scorecard",
+    response_model=accountability.DialogueScorecard,
+    responses=error_responses(404),
+    tags=["public record"],
+)
+def dialogue_scorecard(
+    dialogue: DialogueDep, session: SessionDep
+) -> accountability.DialogueScorecard:
+    """The trend round by round: answer rate, no-response rate, rating mix, repeat cases
+    unresolved, benchmarks met."""
+    return accountability.dialogue_scorecard(session, dialogue=dialogue)

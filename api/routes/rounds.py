@@ -9,7 +9,7 @@ from api.deps import Admin, SessionDep
 from api.errors import error_responses
 from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, link_next
 from api.routes.dialogues import DialogueDep
-from api.services import record, rounds, submissions
+from api.services import accountability, record, rounds, submissions
 from models.round import Round, RoundCreate, RoundPublic, RoundUpdate
 from models.submission import Kind, SubmissionPublic
 
@@ -106,11 +106,12 @@ def round_record(
 
 @router.get(
     "/rounds/{round_id}/scorecard",
-    response_model=record.Scorecard,
+    response_model=accountability.RoundScorecard,
     responses=error_responses(404, 422),
     tags=["public record"],
 )
-def round_scorecard(rnd: RoundDep, session: SessionDep) -> record.Scorecard:
-    """Per delegation: addressed, answered, holding, declined, unanswered, late, median time
-    to answer, and how civil society rated the answers."""
-    return record.scorecard(session, rnd=rnd)
+def round_scorecard(rnd: RoundDep, session: SessionDep) -> accountability.RoundScorecard:
+    """Per delegation: addressed, answered, holding, declined, unanswered, no response, late,
+    median time to answer, and how civil society rated the answers; for the round: cases
+    raised (new, repeat, repeat without improvement), benchmarks and commitments by state."""
+    return accountability.round_scorecard(session, rnd=rnd)

@@ -95,6 +95,8 @@ def create(session: Session, *, rnd: Round, data: SubmissionCreate, author: User
     rounds.require_phase(rnd, Phase.accepting_submissions, action="submitting")
     theme_ids = themes.ids_for(session, slugs=data.themes)
     delegation_ids = _delegation_ids(session, rnd=rnd, codes=data.addressed_to)
+    if data.case_id is not None:
+        _require_case(session, case_id=data.case_id, author=author)
     now = clock.now()
     submission = Submission(
         round_id=rnd.id,
@@ -105,6 +107,7 @@ def create(session: Session, *, rnd: Round, data: SubmissionCreate, author: User
         language=data.language,
         attribution=data.attribution.value,
         organisation=data.organisation,
+        case_id=data.case_id,
         search_text=search_text(data.title, data.body),
         created_at=now,
         updated_at=now,
@@ -114,6 +117,17 @@ def create(session: Session, *, rnd: Round, data: SubmissionCreate, author: User
     _set_links(session, submission=submission, theme_ids=theme_ids, delegation_ids=delegation_ids)
     session.flush()
     return submission
+
+
+def _require_case(session: Session, *, case_id: uuid.UUID, author: User) -> None:
+    """A case submission points at a published case, or at one its author recorded."""
+    from models.case import Case, CaseReview
+
+    case = session.get(Case, case_id)
+    if case is None or (
+        case.review != CaseReview.published.value and case.created_by_id != author.id
+    ):
+        raise Unprocessable("No such case.", field="case_id")
 
 
 def get_or_404(session: Session, *, submission_id: uuid.UUID) -> Submission:
@@ -391,6 +405,7 @@ def views(
             addressed_to=addressed.get(s.id, []),
             attribution=s.attribution,
             author=author,
+            case_id=s.case_id,
             published_at=s.published_at,
             endorsement_count=endorsements.get(s.id, 0),
             responses=responses.get(s.id, []),

@@ -1,0 +1,319 @@
+"""Cases (people tracked across rounds), their status timeline, benchmarks, commitments
+and the dated assessments of progress on them."""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from pydantic import BaseModel, HttpUrl, field_validator
+from pydantic import Field as PField
+from sqlmodel import Field, SQLModel
+
+from models.base import id_field, instant_field
+from models.submission import SubmissionPublic
+from models.types import Body, DelegationCode, Line, Note, Slug, Title
+from models.user import Strict
+
+
+class CaseStatus(StrEnum):
+    detained = "detained"
+    disappeared = "disappeared"
+    imprisoned = "imprisoned"
+    under_surveillance = "under_surveillance"
+    exit_banned = "exit_banned"
+    released = "released"
+    exiled = "exiled"
+    deceased = "deceased"
+    unknown = "unknown"
+
+
+# A repeat case "improved" when its person is now out of the state's hands.
+IMPROVED = frozenset({CaseStatus.released.value, CaseStatus.exiled.value})
+
+
+class CaseReview(StrEnum):
+    pending = "pending"
+    published = "published"
+    rejected = "rejected"
+
+
+class ProgressStatus(StrEnum):
+    not_started = "not_started"
+    in_progress = "in_progress"
+    met = "met"
+    not_met = "not_met"
+
+
+class Side(StrEnum):
+    civil_society = "civil_society"
+    delegation = "delegation"
+
+
+NAME_WITHHELD = "name withheld"
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "case_file"
+
+    id: uuid.UUID = id_field()
+    created_by_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
+    name: str = Field(max_length=200)
+    name_native: str | None = Field(default=None, max_length=200)
+    # the person (or their family) agreed to be named publicly
+    name_consent: bool = False
+    location: str | None = Field(default=None, max_length=200)
+    summary: str = Field(default="", sa_type=sa.Text)
+    # family contacts, sources: never public
+    restricted_details: str | None = Field(default=None, sa_type=sa.Text)
+    review: str = Field(default=CaseReview.pending.value, max_length=16)
+    review_reason: str | None = Field(default=None, sa_type=sa.Text)
+    # casefolded names, for search; matched only while consent stands
+    search_names: str = Field(default="", max_length=410)
+    created_at: datetime = instant_field(default_now=True)
+    published_at: datetime | None = instant_field(nullable=True)
+
+
+class CaseTimelineEntry(SQLModel, table=True):
+    """Append-only; the case's current status is that of its latest entry."""
+
+    __tablename__ = "case_timeline_entry"
+
+    id: uuid.UUID = id_field()
+    case_id: uuid.UUID = Field(foreign_key="case_file.id", index=True)
+    status: str = Field(max_length=24)
+    event_date: date
+    note: str = Field(default="", sa_type=sa.Text)
+    source_url: str | None = Field(default=None, max_length=500)
+    created_by_id: uuid.UUID = Field(foreign_key="user_account.id")
+    created_at: datetime = instant_field(default_now=True)
+
+
+class Benchmark(SQLModel, table=True):
+    """A checkable goal set before a round, adopted by a moderator."""
+
+    __tablename__ = "benchmark"
+
+    id: uuid.UUID = id_field()
+    round_id: uuid.UUID = Field(foreign_key="round.id", index=True)
+    delegation_id: uuid.UUID = Field(foreign_key="delegation.id")
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=sa.Text)
+    adopted_by_id: uuid.UUID = Field(foreign_key="user_account.id")
+    created_at: datetime = instant_field(default_now=True)
+
+
+class BenchmarkCase(SQLModel, table=True):
+    __tablename__ = "benchmark_case"
+
+    benchmark_id: uuid.UUID = Field(foreign_key="benchmark.id", primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="case_file.id", primary_key=True)
+
+
+class BenchmarkTheme(SQLModel, table=True):
+    __tablename__ = "benchmark_theme"
+
+    benchmark_id: uuid.UUID = Field(foreign_key="benchmark.id", primary_key=True)
+    theme_id: uuid.UUID = Field(foreign_key="theme.id", primary_key=True)
+
+
+class Commitment(SQLModel, table=True):
+    """Something a delegation undertook in a round."""
+
+    __tablename__ = "commitment"
+
+    id: uuid.UUID = id_field()
+    round_id: uuid.UUID = Field(foreign_key="round.id", index=True)
+    delegation_id: uuid.UUID = Field(foreign_key="delegation.id")
+    text: str = Field(sa_type=sa.Text)
+    due_on: date | None = None
+    source_url: str | None = Field(default=None, max_length=500)
+    recorded_by_id: uuid.UUID = Field(foreign_key="user_account.id")
+    created_at: datetime = instant_field(default_now=True)
+
+
+class CommitmentLink(SQLModel, table=True):
+    """What a commitment relates to: a case, a submission or a benchmark."""
+
+    __tablename__ = "commitment_link"
+
+    commitment_id: uuid.UUID = Field(foreign_key="commitment.id", primary_key=True)
+    target_type: str = Field(max_length=16, primary_key=True)
+    target_id: uuid.UUID = Field(primary_key=True)
+
+
+class ProgressAssessment(SQLModel, table=True):
+    """A dated judgement of a benchmark or commitment, by one side. Append-only;
+    the current one per side is the latest."""
+
+    __tablename__ = "progress_assessment"
+    __table_args__ = (sa.Index("ix_progress_assessment_target", "target_type", "target_id"),)
+
+    id: uuid.UUID = id_field()
+    target_type: str = Field(max_length=16)
+    target_id: uuid.UUID
+    side: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    note: str = Field(sa_type=sa.Text)
+    evidence_url: str | None = Field(default=None, max_length=500)
+    assessed_on: date
+    assessed_by_id: uuid.UUID = Field(foreign_key="user_account.id")
+    created_at: datetime = instant_field(default_now=True)
+
+
+# --- request schemas ---------------------------------------------------------------
+
+
+class CaseCreate(Strict):
+    name: Line = PField(description="The person's name in Latin script.")
+    name_native: Line | None = PField(
+        default=None, description="The name in native script (e.g. Chinese)."
+    )
+    name_consent: bool = PField(
+        default=False, description="Whether the person or family agreed to be named publicly."
+    )
+    status: CaseStatus = CaseStatus.unknown
+    status_date: date = PField(description="When the current status began (or was last known).")
+    location: Line | None = None
+    summary: Body
+    restricted_details: Body | None = PField(
+        default=None, description="Family contacts, sources: never shown publicly."
+    )
+
+
+class CaseConsent(Strict):
+    name_consent: bool
+
+
+class CaseModeration(Strict):
+    decision: CaseReview = PField(description="`published` or `rejected`.")
+    reason: Note | None = None
+
+    @field_validator("decision")
+    @classmethod
+    def _not_pending(cls, value: CaseReview) -> CaseReview:
+        if value == CaseReview.pending:
+            raise ValueError("decide `published` or `rejected`")
+        return value
+
+
+class TimelineCreate(Strict):
+    status: CaseStatus
+    event_date: date
+    note: Note
+    source_url: HttpUrl | None = None
+
+
+class BenchmarkCreate(Strict):
+    delegation: DelegationCode = PField(description="The delegation expected to act.")
+    title: Title
+    description: Body
+    cases: list[uuid.UUID] = PField(default_factory=list, max_length=20)
+    themes: list[Slug] = PField(default_factory=list, max_length=10)
+
+
+class CommitmentCreate(Strict):
+    delegation: DelegationCode | None = PField(
+        default=None, description="Required for moderators; officials record for their own."
+    )
+    text: Body
+    due_on: date | None = None
+    source_url: HttpUrl | None = None
+    cases: list[uuid.UUID] = PField(default_factory=list, max_length=20)
+    submissions: list[uuid.UUID] = PField(default_factory=list, max_length=20)
+    benchmarks: list[uuid.UUID] = PField(default_factory=list, max_length=20)
+
+
+class ProgressCreate(Strict):
+    status: ProgressStatus
+    note: Note
+    evidence_url: HttpUrl | None = None
+    assessed_on: date | None = PField(default=None, description="Defaults to today.")
+
+
+# --- response schemas --------------------------------------------------------------
+
+
+class TimelinePublic(BaseModel):
+    status: CaseStatus
+    event_date: date
+    note: str
+    source_url: str | None
+
+
+class CaseRaised(BaseModel):
+    round_id: uuid.UUID
+    round_number: int
+    round_title: str
+    submission_ids: list[uuid.UUID]
+
+
+class CaseSummary(BaseModel):
+    id: uuid.UUID
+    name: str = PField(description=f'The public name, or "{NAME_WITHHELD}" without consent.')
+    name_native: str | None
+    status: CaseStatus
+    status_since: date | None
+    location: str | None
+    summary: str
+    rounds_raised: int
+
+
+class CaseDetail(CaseSummary):
+    timeline: list[TimelinePublic]
+    raised_in: list[CaseRaised]
+    submissions: list[SubmissionPublic] = PField(
+        description="The published submissions about this case, with their responses."
+    )
+
+
+class CasePrivate(CaseDetail):
+    """For moderators, officials and the activist who recorded the case."""
+
+    real_name: str
+    real_name_native: str | None
+    name_consent: bool
+    restricted_details: str | None
+    review: CaseReview
+    review_reason: str | None
+
+
+class ProgressPublic(BaseModel):
+    side: Side
+    status: ProgressStatus
+    note: str
+    evidence_url: str | None
+    assessed_on: date
+
+
+class Progress(BaseModel):
+    state: ProgressStatus = PField(description="Civil society's latest view (or not_started).")
+    civil_society: ProgressPublic | None
+    delegation_view: ProgressPublic | None
+    contested: bool = PField(description="Both sides assessed it and they disagree.")
+    history: list[ProgressPublic]
+
+
+class BenchmarkPublic(BaseModel):
+    id: uuid.UUID
+    round_id: uuid.UUID
+    delegation: str
+    title: str
+    description: str
+    cases: list[uuid.UUID]
+    themes: list[str]
+    progress: Progress
+
+
+class CommitmentPublic(BaseModel):
+    id: uuid.UUID
+    round_id: uuid.UUID
+    delegation: str
+    text: str
+    due_on: date | None
+    overdue: bool
+    source_url: str | None
+    cases: list[uuid.UUID]
+    submissions: list[uuid.UUID]
+    benchmarks: list[uuid.UUID]
+    progress: Progress
