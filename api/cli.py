@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from alembic.config import Config
+from pydantic import ValidationError
 
 from alembic import command
 from api.config import InsecureSettings, Settings, get_settings
@@ -95,8 +96,13 @@ def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
             return 2
     try:
         UserRegister(handle=args.handle, password=password)
-    except ValueError as exc:
-        print(f"not a valid handle or password (at least 12 characters): {exc}", file=sys.stderr)
+    except ValidationError as exc:
+        # Name the fields and what is wrong, never the input: it may be the password.
+        problems = "; ".join(
+            f"{'.'.join(map(str, err['loc']))}: {err['msg']}"
+            for err in exc.errors(include_url=False, include_input=False)
+        )
+        print(f"not a valid handle or password: {problems}", file=sys.stderr)
         return 2
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
@@ -135,6 +141,28 @@ def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(_settings: Settings, args: argparse.Namespace) -> int:
+    from api import verify
+
+    return verify.main(args.url)
+
+
+def _rotate_key(settings: Settings, _args: argparse.Namespace) -> int:
+    from api.db import make_engine, open_session
+    from api.services import checkpoints
+
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with open_session(engine, write=True) as session:
+            key = checkpoints.rotate(session)
+            session.commit()
+    finally:
+        engine.dispose()
+    print(f"checkpoints are now signed with key {key.kid}; older keys stay in the JWKS")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="civic-input", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -149,6 +177,14 @@ def parser() -> argparse.ArgumentParser:
     admin.add_argument("--handle", required=True)
     admin.set_defaults(run=_create_admin)
     sub.add_parser("seed-demo", help="load the demo dialogue").set_defaults(run=_seed_demo)
+    check = sub.add_parser(
+        "verify", help="mirror a server's record log and check its hash chain and signature"
+    )
+    check.add_argument("url", help="the server's root, e.g. http://127.0.0.1:8000")
+    check.set_defaults(run=_verify)
+    sub.add_parser(
+        "rotate-key", help="sign checkpoints with a new key (old public keys stay published)"
+    ).set_defaults(run=_rotate_key)
     return p
 
 

@@ -16,6 +16,7 @@ from api.routes import (
     auth,
     cases,
     dialogues,
+    feed,
     health,
     progress,
     responses,
@@ -25,6 +26,7 @@ from api.routes import (
     users,
 )
 from api.security import Security
+from api.services import checkpoints
 
 log = logging.getLogger("civic_input")
 
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        checkpoints.ensure_key(engine)
         yield
         engine.dispose()
 
@@ -77,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses.router,
         cases.router,
         progress.router,
+        feed.router,
+        feed.keys_router,
         audit.router,
     ):
         app.include_router(router)

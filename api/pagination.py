@@ -2,6 +2,8 @@
 
 import base64
 import json
+import uuid
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request, Response
@@ -51,6 +53,21 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
     return values
 
 
+def decode_keyset_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """An (instant, id) cursor. Anything else is a 400, an instant without its zone too:
+    it would reach a UTC column and fail there as a 500."""
+    after = decode_cursor(cursor, 2)
+    if after is None:
+        return None
+    try:
+        at, row_id = datetime.fromisoformat(str(after[0])), uuid.UUID(str(after[1]))
+    except ValueError:
+        raise BadRequest("The cursor is not valid; start again without one.") from None
+    if at.tzinfo is None:
+        raise BadRequest("The cursor is not valid; start again without one.")
+    return at, row_id
+
+
 def link_next(request: Request, response: Response, next_cursor: str | None) -> None:
     """Set the RFC 8288 ``Link: rel="next"`` header for a page that has a successor."""
     if next_cursor:
@@ -68,15 +85,9 @@ def keyset_page(
     cursor: str | None,
 ) -> tuple[list[Any], str | None]:
     """One ascending keyset page over (an instant, an id): stable while rows are added."""
-    import uuid
-    from datetime import datetime
-
-    after = decode_cursor(cursor, 2)
+    after = decode_keyset_cursor(cursor)
     if after is not None:
-        try:
-            at, row_id = datetime.fromisoformat(str(after[0])), uuid.UUID(str(after[1]))
-        except ValueError:
-            raise BadRequest("The cursor is not valid; start again without one.") from None
+        at, row_id = after
         query = query.where((at_column > at) | ((at_column == at) & (id_column > row_id)))
     rows = list(session.exec(query.order_by(at_column, id_column).limit(limit + 1)))
     more = len(rows) > limit

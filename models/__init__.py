@@ -2,6 +2,6 @@
 
 from sqlmodel import SQLModel
 
-from models import case, dialogue, response, round, submission, user  # noqa: F401  (registers tables)
+from models import case, dialogue, ledger, response, round, submission, user  # noqa: F401  (registers tables)
 
 metadata = SQLModel.metadata

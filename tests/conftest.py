@@ -20,7 +20,7 @@ from api.main import create_app
 from tests import factories
 
 # Tables the migrations fill with reference data: kept between tests.
-REFERENCE_TABLES = {"alembic_version", "theme"}
+REFERENCE_TABLES = {"alembic_version", "theme", "record_head"}
 
 
 def _fresh_postgres(url: str) -> tuple[str, str]:
@@ -84,6 +84,8 @@ def _empty_tables(engine: sa.Engine) -> None:
         else:
             for table in tables:
                 session.execute(table.delete())
+        # the log starts again from its genesis
+        session.execute(sa.text("UPDATE record_head SET seq = 0, hash = :genesis"), {"genesis": "0" * 64})
         session.commit()
 
 

@@ -136,6 +136,7 @@ def assess_benchmark(
         target_type="benchmark",
         target_id=benchmark.id,
         delegation_id=benchmark.delegation_id,
+        round_id=benchmark.round_id,
         data=data,
         actor=actor,
     )
@@ -157,6 +158,7 @@ def assess_commitment(
         target_type="commitment",
         target_id=commitment.id,
         delegation_id=commitment.delegation_id,
+        round_id=commitment.round_id,
         data=data,
         actor=actor,
     )

@@ -35,7 +35,7 @@ def _view(session: SessionDep, response: Response, http: HttpResponse) -> Respon
     view = submissions.response_views(session, response_ids=[response.id])[response.submission_id][
         0
     ]
-    http.headers["ETag"] = responses.etag(response)
+    http.headers["ETag"] = responses.etag(response, view)
     return view
 
 

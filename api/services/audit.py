@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import decode_keyset_cursor, encode_cursor
 from models.submission import AuditEntry
 from models.user import User
 
@@ -37,11 +37,9 @@ def page(
     query = select(AuditEntry).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
     if target_id is not None:
         query = query.where(AuditEntry.target_id == target_id)
-    after = decode_cursor(cursor, 2)
+    after = decode_keyset_cursor(cursor)
     if after is not None:
-        from datetime import datetime
-
-        at, entry_id = datetime.fromisoformat(str(after[0])), uuid.UUID(str(after[1]))
+        at, entry_id = after
         query = query.where(
             (col(AuditEntry.at) < at)
             | ((col(AuditEntry.at) == at) & (col(AuditEntry.id) < entry_id))

@@ -13,7 +13,7 @@ from api import clock
 from api.errors import BadRequest, Conflict, NotFound
 from api.pagination import decode_cursor, encode_cursor
 from api.permissions import Permission, can
-from api.services import audit, submissions
+from api.services import audit, events, submissions
 from models.case import (
     NAME_WITHHELD,
     Case,
@@ -98,6 +98,8 @@ def moderate(session: Session, *, case: Case, data: CaseModeration, moderator: U
         case.published_at = clock.now()
     session.add(case)
     session.flush()
+    if data.decision == CaseReview.published:
+        events.case_changed(session, case=case, event_type="case.published")
     audit.record(
         session,
         actor=moderator,
@@ -113,9 +115,13 @@ def set_consent(session: Session, *, case: Case, data: CaseConsent, actor: User)
     """Record or withdraw consent to be named: every public output follows at once."""
     if actor.id != case.created_by_id and not can(actor.role, Permission.moderate):
         raise NotFound("No such case.")
+    changed = case.name_consent != data.name_consent
     case.name_consent = data.name_consent
     session.add(case)
     session.flush()
+    if changed and case.review == CaseReview.published.value:
+        kind = "case.consent_given" if data.name_consent else "case.consent_withdrawn"
+        events.case_changed(session, case=case, event_type=kind)
     if can(actor.role, Permission.moderate):
         audit.record(
             session,
@@ -141,6 +147,8 @@ def add_timeline(
     )
     session.add(entry)
     session.flush()
+    if case.review == CaseReview.published.value:
+        events.case_timeline(session, entry=entry)
     audit.record(
         session,
         actor=moderator,

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from api import clock
 from api.errors import Forbidden, NotFound, Unprocessable
 from api.permissions import Permission, can
-from api.services import audit, rounds, themes
+from api.services import audit, events, rounds, themes
 from models.case import (
     Benchmark,
     BenchmarkCase,
@@ -82,6 +82,7 @@ def create_benchmark(
     session.add_all(BenchmarkCase(benchmark_id=benchmark.id, case_id=c) for c in case_ids)
     session.add_all(BenchmarkTheme(benchmark_id=benchmark.id, theme_id=t) for t in theme_ids)
     session.flush()
+    events.benchmark_adopted(session, benchmark=benchmark)
     audit.record(
         session,
         actor=moderator,
@@ -145,6 +146,7 @@ def create_commitment(
             for i in sorted(set(ids))
         )
     session.flush()
+    events.commitment_recorded(session, commitment=commitment)
     if actor.role != Role.official.value:
         audit.record(
             session,
@@ -177,6 +179,7 @@ def assess(
     target_type: str,
     target_id: uuid.UUID,
     delegation_id: uuid.UUID,
+    round_id: uuid.UUID,
     data: ProgressCreate,
     actor: User,
 ) -> ProgressAssessment:
@@ -199,6 +202,7 @@ def assess(
     )
     session.add(assessment)
     session.flush()
+    events.progress_assessed(session, assessment=assessment, round_id=round_id)
     if side == Side.civil_society:
         audit.record(
             session,

@@ -9,8 +9,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
 from api import clock
-from api.errors import BadRequest
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import decode_keyset_cursor, encode_cursor
 from api.services.submissions import search_pattern
 from models.dialogue import Delegation
 from models.response import AnswerAssessment, Response, ResponseKind, ResponseRevision
@@ -95,12 +94,9 @@ def page(
         query = query.where(
             col(Submission.search_text).like(search_pattern(filters.q), escape="\\")
         )
-    after = decode_cursor(cursor, 2)
+    after = decode_keyset_cursor(cursor)
     if after is not None:
-        try:
-            at, sid = datetime.fromisoformat(str(after[0])), uuid.UUID(str(after[1]))
-        except ValueError:
-            raise BadRequest("The cursor is not valid; start again without one.") from None
+        at, sid = after
         query = query.where(
             (col(Submission.published_at) > at)
             | ((col(Submission.published_at) == at) & (col(Submission.id) > sid))

@@ -1,5 +1,7 @@
 """Official responses: one per (submission, delegation), revised openly."""
 
+import hashlib
+import re
 import uuid
 
 from sqlmodel import Session, col, select
@@ -7,7 +9,7 @@ from sqlmodel import Session, col, select
 from api import clock
 from api.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from api.permissions import Permission, can
-from api.services import rounds
+from api.services import events, rounds
 from models.response import (
     AnswerAssessment,
     AssessmentCreate,
@@ -19,12 +21,24 @@ from models.response import (
     RevisionCreate,
 )
 from models.round import Phase, Round
-from models.submission import Status, Submission, SubmissionAddressee
+from models.submission import ResponsePublic, Status, Submission, SubmissionAddressee
 from models.user import User
 
 
-def etag(response: Response) -> str:
-    return f'"response-{response.revision_count}"'
+def etag(response: Response, view: ResponsePublic) -> str:
+    """`"response-<revision>.<digest>"`. If-Match guards the revision, the text two officials
+    could overwrite; the digest of the whole view (its ratings, `late`) makes If-None-Match
+    revalidate when those change too, so a cache never hides a new rating."""
+    digest = hashlib.blake2b(view.model_dump_json().encode(), digest_size=8).hexdigest()
+    return f'"response-{response.revision_count}.{digest}"'
+
+
+_TAG = re.compile(r'(?:W/)?"response-(\d+)(?:\.[0-9a-f]+)?"')
+
+
+def _revision_in(if_match: str) -> int | None:
+    match = _TAG.fullmatch(if_match.strip())
+    return int(match.group(1)) if match else None
 
 
 def get_or_404(session: Session, *, response_id: uuid.UUID) -> Response:
@@ -87,6 +101,7 @@ def create(
         )
     )
     session.flush()
+    events.response_published(session, response=response, event_type="response.published")
     return response
 
 
@@ -103,7 +118,7 @@ def revise(
         raise NotFound("No such response.")
     published_submission(session, response=response)
     session.refresh(response, with_for_update=True)
-    if if_match is not None and if_match.strip() not in (etag(response), "W/" + etag(response)):
+    if if_match is not None and _revision_in(if_match) != response.revision_count:
         raise PreconditionFailed("The response was revised since you read it; GET it again.")
     current = session.exec(
         select(ResponseRevision).where(
@@ -138,6 +153,7 @@ def revise(
         )
     )
     session.flush()
+    events.response_published(session, response=response, event_type="response.revised")
     return response
 
 
@@ -182,4 +198,5 @@ def assess(
         )
     session.add(existing)
     session.flush()
+    events.answer_assessed(session, assessment=existing, response=response)
     return existing

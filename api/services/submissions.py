@@ -11,9 +11,9 @@ from sqlmodel import Session, col, select
 
 from api import clock
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import decode_keyset_cursor, encode_cursor
 from api.permissions import Permission, can
-from api.services import audit, rounds, themes
+from api.services import audit, events, rounds, themes
 from models.dialogue import Delegation
 from models.response import AnswerAssessment, Response, ResponseRevision
 from models.round import Phase, Round, Theme
@@ -211,12 +211,15 @@ def withdraw(session: Session, *, submission: Submission, author: User) -> Submi
     own_or_404(submission, author)
     if submission.status == Status.withdrawn.value:
         return submission
+    was_public = submission.status == Status.published.value
     now = clock.now()
     submission.status = Status.withdrawn.value
     submission.withdrawn_at = now
     submission.updated_at = now
     session.add(submission)
     session.flush()
+    if was_public:
+        events.submission_gone(session, submission=submission, event_type="submission.withdrawn")
     return submission
 
 
@@ -252,6 +255,7 @@ def moderate(
     session: Session, *, submission: Submission, data: ModerationCreate, moderator: User
 ) -> Submission:
     sources, target = TRANSITIONS[data.decision]
+    was_public = submission.status == Status.published.value
     if submission.status not in sources:
         raise Conflict(f"A {submission.status} submission cannot be given `{data.decision.value}`.")
     now = clock.now()
@@ -270,6 +274,10 @@ def moderate(
         target_id=submission.id,
         detail={"reason": data.reason} if data.reason else {},
     )
+    if target == Status.published:
+        events.submission_published(session, submission=submission)
+    elif was_public:
+        events.submission_gone(session, submission=submission, event_type="submission.removed")
     return submission
 
 
@@ -297,9 +305,9 @@ def queue(
     if round_id is not None:
         query = query.where(Submission.round_id == round_id)
     query = query.order_by(col(Submission.created_at), col(Submission.id))
-    after = decode_cursor(cursor, 2)
+    after = decode_keyset_cursor(cursor)
     if after is not None:
-        at, sid = _cursor_values(after)
+        at, sid = after
         query = query.where(
             (col(Submission.created_at) > at)
             | ((col(Submission.created_at) == at) & (col(Submission.id) > sid))
@@ -316,26 +324,15 @@ def _newest_first(
     cursor: str | None,  # type: ignore[type-arg]
 ) -> tuple[list[Submission], str | None]:
     query = query.order_by(col(Submission.created_at).desc(), col(Submission.id).desc())
-    after = decode_cursor(cursor, 2)
+    after = decode_keyset_cursor(cursor)
     if after is not None:
-        at, sid = _cursor_values(after)
+        at, sid = after
         query = query.where(
             (col(Submission.created_at) < at)
             | ((col(Submission.created_at) == at) & (col(Submission.id) < sid))
         )
     rows = list(session.exec(query.limit(limit + 1)))  # type: ignore[call-overload]
     return _cut(rows, limit, lambda s: s.created_at)
-
-
-def _cursor_values(values: list[object]) -> tuple[object, uuid.UUID]:
-    from datetime import datetime
-
-    from api.errors import BadRequest
-
-    try:
-        return datetime.fromisoformat(str(values[0])), uuid.UUID(str(values[1]))
-    except ValueError:
-        raise BadRequest("The cursor is not valid; start again without one.") from None
 
 
 def _cut(rows: list[Submission], limit: int, key: object) -> tuple[list[Submission], str | None]:

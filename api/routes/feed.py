@@ -1,0 +1,221 @@
+"""The record log for third-party apps: incremental sync, Atom, bulk export, checkpoints."""
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Annotated, Any
+from xml.sax.saxutils import escape
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from sqlmodel import col, select
+
+from api.deps import SessionDep
+from api.errors import error_responses
+from api.services import checkpoints
+from api.services.ledger import iso
+from models.ledger import Checkpoint, FeedEntry, FeedPage, RecordEntry, RecordHead
+
+router = APIRouter(prefix="/api/v1", tags=["feed and export"])
+keys_router = APIRouter(tags=["feed and export"])
+
+MAX_FEED_LIMIT = 1000
+EXPORT_FIELDS = (
+    "seq",
+    "type",
+    "at",
+    "object_type",
+    "object_id",
+    "round_id",
+    "content_hash",
+    "prev_hash",
+    "hash",
+    "content",
+)
+
+AfterQuery = Annotated[
+    int, Query(ge=0, le=2**62, description="Entries after this sequence number.")
+]
+RoundQuery = Annotated[uuid.UUID | None, Query(description="Only entries of this round.")]
+
+
+def _entry(row: RecordEntry) -> FeedEntry:
+    return FeedEntry(
+        seq=row.seq,
+        type=row.event_type,
+        at=row.at,
+        object_type=row.object_type,
+        object_id=row.object_id,
+        round_id=row.round_id,
+        content=row.content,
+        content_hash=row.content_hash,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+def _entries(
+    session: SessionDep, after: int, limit: int, round_id: uuid.UUID | None
+) -> list[RecordEntry]:
+    query = select(RecordEntry).where(col(RecordEntry.seq) > after)
+    if round_id is not None:
+        query = query.where(RecordEntry.round_id == round_id)
+    return list(session.exec(query.order_by(col(RecordEntry.seq)).limit(limit)))
+
+
+@router.get("/feed", response_model=FeedPage, responses=error_responses(422))
+def feed(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    after: AfterQuery = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_FEED_LIMIT)] = 100,
+    round_id: RoundQuery = None,
+) -> FeedPage:
+    """Sync incrementally: entries with `seq` > `after`, in order, each with its public
+    content (null once withdrawn or removed) and hashes. Poll with the last `seq` you saw."""
+    rows = _entries(session, after, limit, round_id)
+    head = session.get(RecordHead, 1)
+    head_seq = head.seq if head else 0
+    next_after = rows[-1].seq if len(rows) == limit else None
+    if next_after is not None:
+        url = request.url.include_query_params(after=next_after)
+        response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
+    return FeedPage(items=[_entry(r) for r in rows], next_after=next_after, head_seq=head_seq)
+
+
+@router.get(
+    "/feed.atom",
+    response_class=Response,
+    responses={200: {"content": {"application/atom+xml": {}}, "description": "An Atom 1.0 feed."}},
+)
+def feed_atom(request: Request, session: SessionDep, round_id: RoundQuery = None) -> Response:
+    """The newest 50 public events as an Atom feed, for any feed reader."""
+    query = select(RecordEntry)
+    if round_id is not None:
+        query = query.where(RecordEntry.round_id == round_id)
+    rows = list(session.exec(query.order_by(col(RecordEntry.seq).desc()).limit(50)))
+    base = str(request.base_url).rstrip("/")
+    updated = iso(rows[0].at) if rows else "1970-01-01T00:00:00.000000Z"
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<feed xmlns="http://www.w3.org/2005/Atom">',
+        "<title>Civic Input: the public record</title>",
+        f"<id>urn:civic-input:feed{':' + str(round_id) if round_id else ''}</id>",
+        f"<updated>{updated}</updated>",
+        f'<link rel="self" href="{escape(base)}/api/v1/feed.atom"/>',
+        "<author><name>Civic Input</name></author>",
+    ]
+    for row in rows:
+        parts.append(_atom_entry(row, base))
+    parts.append("</feed>")
+    body = "\n".join(parts).encode()
+    return Response(content=body, media_type="application/atom+xml; charset=utf-8")
+
+
+def _atom_entry(row: RecordEntry, base: str) -> str:
+    content = row.content or {}
+    title = content.get("title") or row.event_type.replace(".", " ")
+    if row.content is None:
+        title = f"{row.event_type} (withdrawn from the public record)"
+    summary = content.get("body") or content.get("text") or content.get("note") or ""
+    link = ""
+    if row.event_type == "submission.published" and row.content is not None:
+        link = f'<link href="{escape(base)}/api/v1/submissions/{row.object_id}"/>'
+    return (
+        "<entry>"
+        f"<id>urn:civic-input:record:{row.seq}</id>"
+        f"<title>{escape(str(title))}</title>"
+        f"<updated>{iso(row.at)}</updated>"
+        f'<category term="{escape(row.event_type)}"/>'
+        f"{link}"
+        f"<summary>{escape(str(summary)[:1000])}</summary>"
+        "</entry>"
+    )
+
+
+def _stream(request: Request, round_id: uuid.UUID | None) -> Iterator[dict[str, Any]]:
+    """Every entry, read with a server-side cursor in batches: constant memory."""
+    engine: sa.Engine = request.app.state.engine
+    query = sa.select(RecordEntry.__table__).order_by(sa.column("seq"))  # type: ignore[attr-defined]
+    if round_id is not None:
+        query = query.where(sa.column("round_id") == round_id)
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=1000).execute(query)
+        for row in result.mappings():
+            yield {
+                "seq": row["seq"],
+                "type": row["event_type"],
+                "at": iso(row["at"]),
+                "object_type": row["object_type"],
+                "object_id": str(row["object_id"]),
+                "round_id": str(row["round_id"]) if row["round_id"] else None,
+                "content_hash": row["content_hash"],
+                "prev_hash": row["prev_hash"],
+                "hash": row["hash"],
+                "content": row["content"],
+            }
+
+
+@router.get(
+    "/export.ndjson",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}, "description": "One entry a line."}},
+)
+def export_ndjson(request: Request, round_id: RoundQuery = None) -> StreamingResponse:
+    """The whole record log, one JSON object a line (fields as in the feed), streamed."""
+
+    def lines() -> Iterator[bytes]:
+        for item in _stream(request, round_id):
+            yield json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+@router.get(
+    "/export.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "One entry a row."}},
+)
+def export_csv(request: Request, round_id: RoundQuery = None) -> StreamingResponse:
+    """The whole record log as CSV (a header row; `content` is a JSON string, empty once
+    withdrawn or removed), streamed."""
+
+    def rows() -> Iterator[bytes]:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for item in _stream(request, round_id):
+            content = item["content"]
+            item["content"] = (
+                "" if content is None else json.dumps(content, ensure_ascii=False, sort_keys=True)
+            )
+            item["round_id"] = item["round_id"] or ""
+            writer.writerow(item)
+            if buffer.tell() > 64_000:
+                yield buffer.getvalue().encode()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue().encode()
+
+    return StreamingResponse(
+        rows(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="civic-input-record.csv"'},
+    )
+
+
+@router.get("/record/checkpoint", response_model=Checkpoint, responses=error_responses(503))
+def record_checkpoint(session: SessionDep, response: Response) -> Checkpoint:
+    """The signed head of the record log: verify it with a key from /.well-known/jwks.json."""
+    response.headers["Cache-Control"] = "no-cache"
+    return checkpoints.checkpoint(session)
+
+
+@keys_router.get("/.well-known/jwks.json")
+def jwks(session: SessionDep) -> dict[str, Any]:
+    """The public keys of every checkpoint signer, old ones included."""
+    return checkpoints.jwks(session)

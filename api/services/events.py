@@ -1,0 +1,169 @@
+"""What each public event writes to the record log: the public content, never more.
+
+Services call these in the same transaction as the change they record.
+"""
+
+import uuid
+from typing import Any
+
+from sqlmodel import Session
+
+from api.services import ledger
+from models.case import Benchmark, Case, CaseTimelineEntry, Commitment, ProgressAssessment
+from models.response import AnswerAssessment, Response
+from models.submission import Submission
+
+# Parts of a view that change without an event of their own (counts), left out of content.
+_VOLATILE = {"responses", "endorsement_count", "ratings"}
+
+
+def _dump(view: Any) -> dict[str, Any]:
+    content: dict[str, Any] = view.model_dump(mode="json", exclude=_VOLATILE)
+    return content
+
+
+def submission_published(session: Session, *, submission: Submission) -> None:
+    from api.services import submissions
+
+    view = submissions.views(session, [submission], view=submissions.View.public)[0]
+    ledger.append(
+        session,
+        event_type="submission.published",
+        object_type="submission",
+        object_id=submission.id,
+        subject_id=submission.id,
+        round_id=submission.round_id,
+        content=_dump(view),
+    )
+
+
+def submission_gone(session: Session, *, submission: Submission, event_type: str) -> None:
+    """Withdrawn or removed: every earlier entry about it loses its content; a tombstone
+    entry says when."""
+    ledger.tombstone(session, subject_id=submission.id)
+    ledger.append(
+        session,
+        event_type=event_type,
+        object_type="submission",
+        object_id=submission.id,
+        subject_id=uuid.uuid4(),
+        round_id=submission.round_id,
+        content={"id": str(submission.id), "status": submission.status},
+    )
+
+
+def response_published(session: Session, *, response: Response, event_type: str) -> None:
+    from api.services import submissions
+
+    view = submissions.response_views(session, response_ids=[response.id])[response.submission_id][
+        0
+    ]
+    round_id = session.get_one(Submission, response.submission_id).round_id
+    ledger.append(
+        session,
+        event_type=event_type,
+        object_type="response",
+        object_id=response.id,
+        subject_id=response.submission_id,
+        round_id=round_id,
+        content=_dump(view) | {"revision": response.revision_count},
+    )
+
+
+def answer_assessed(session: Session, *, assessment: AnswerAssessment, response: Response) -> None:
+    round_id = session.get_one(Submission, response.submission_id).round_id
+    ledger.append(
+        session,
+        event_type="response.assessed",
+        object_type="response",
+        object_id=response.id,
+        subject_id=response.submission_id,
+        round_id=round_id,
+        content={"response_id": str(response.id), "rating": assessment.rating},
+    )
+
+
+def case_changed(session: Session, *, case: Case, event_type: str) -> None:
+    """A case published, or its consent changed: earlier entries about it are redacted
+    and the new one carries the name only while consent stands."""
+    from api.services import cases
+
+    ledger.tombstone(session, subject_id=case.id)
+    summary = cases.summaries(session, [case])[0]
+    ledger.append(
+        session,
+        event_type=event_type,
+        object_type="case",
+        object_id=case.id,
+        subject_id=case.id,
+        round_id=None,
+        content=summary.model_dump(mode="json", exclude={"rounds_raised"}),
+    )
+
+
+def case_timeline(session: Session, *, entry: CaseTimelineEntry) -> None:
+    ledger.append(
+        session,
+        event_type="case.timeline",
+        object_type="case",
+        object_id=entry.case_id,
+        subject_id=entry.id,
+        round_id=None,
+        content={
+            "case_id": str(entry.case_id),
+            "status": entry.status,
+            "event_date": entry.event_date.isoformat(),
+            "note": entry.note,
+            "source_url": entry.source_url,
+        },
+    )
+
+
+def benchmark_adopted(session: Session, *, benchmark: Benchmark) -> None:
+    from api.services import progress
+
+    view = progress.benchmark_views(session, [benchmark])[0]
+    ledger.append(
+        session,
+        event_type="benchmark.adopted",
+        object_type="benchmark",
+        object_id=benchmark.id,
+        subject_id=benchmark.id,
+        round_id=benchmark.round_id,
+        content=view.model_dump(mode="json", exclude={"progress"}),
+    )
+
+
+def commitment_recorded(session: Session, *, commitment: Commitment) -> None:
+    from api.services import progress
+
+    view = progress.commitment_views(session, [commitment])[0]
+    ledger.append(
+        session,
+        event_type="commitment.recorded",
+        object_type="commitment",
+        object_id=commitment.id,
+        subject_id=commitment.id,
+        round_id=commitment.round_id,
+        content=view.model_dump(mode="json", exclude={"progress", "overdue"}),
+    )
+
+
+def progress_assessed(
+    session: Session, *, assessment: ProgressAssessment, round_id: uuid.UUID
+) -> None:
+    ledger.append(
+        session,
+        event_type=f"{assessment.target_type}.assessed",
+        object_type=assessment.target_type,
+        object_id=assessment.target_id,
+        subject_id=assessment.id,
+        round_id=round_id,
+        content={
+            "side": assessment.side,
+            "status": assessment.status,
+            "note": assessment.note,
+            "evidence_url": assessment.evidence_url,
+            "assessed_on": assessment.assessed_on.isoformat(),
+        },
+    )

@@ -1,0 +1,106 @@
+"""The record log: append one hash-chained entry per public event, in the same transaction
+as the change it records; tombstone content that must leave the public record."""
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from api import clock
+from models.ledger import RecordEntry, RecordHead
+
+GENESIS = "0" * 64
+
+
+def canonical(content: Any) -> bytes:
+    """The bytes that are hashed: JSON with sorted keys, no spaces, UTF-8."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def content_hash(content: Any) -> str:
+    return hashlib.sha256(canonical(content)).hexdigest()
+
+
+def entry_hash(
+    *,
+    seq: int,
+    event_type: str,
+    at: datetime,
+    object_id: uuid.UUID,
+    content_digest: str,
+    prev_hash: str,
+) -> str:
+    line = "|".join([str(seq), event_type, iso(at), str(object_id), content_digest, prev_hash])
+    return hashlib.sha256(line.encode()).hexdigest()
+
+
+def iso(at: datetime) -> str:
+    """UTC, microseconds, Z: the one spelling of an instant in hashes and in the feed."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _lock_head(session: Session) -> RecordHead:
+    head = session.exec(select(RecordHead).where(RecordHead.id == 1).with_for_update()).first()
+    if head is None:
+        head = RecordHead(id=1, seq=0, hash=GENESIS)
+        session.add(head)
+        session.flush()
+    return head
+
+
+def append(
+    session: Session,
+    *,
+    event_type: str,
+    object_type: str,
+    object_id: uuid.UUID,
+    subject_id: uuid.UUID,
+    round_id: uuid.UUID | None,
+    content: dict[str, Any],
+) -> RecordEntry:
+    """Append one entry. The caller's transaction holds the head lock until it commits,
+    so entries become visible in sequence order, and no change lands without its entry."""
+    content = json.loads(canonical(content))  # the stored form is exactly what was hashed
+    head = _lock_head(session)
+    at = clock.now()
+    digest = content_hash(content)
+    seq = head.seq + 1
+    entry = RecordEntry(
+        seq=seq,
+        event_type=event_type,
+        at=at,
+        object_type=object_type,
+        object_id=object_id,
+        round_id=round_id,
+        subject_id=subject_id,
+        content=content,
+        content_hash=digest,
+        prev_hash=head.hash,
+        hash=entry_hash(
+            seq=seq,
+            event_type=event_type,
+            at=at,
+            object_id=object_id,
+            content_digest=digest,
+            prev_hash=head.hash,
+        ),
+    )
+    session.add(entry)
+    head.seq, head.hash = seq, entry.hash
+    session.add(head)
+    session.flush()
+    return entry
+
+
+def tombstone(session: Session, *, subject_id: uuid.UUID) -> None:
+    """Take the content of every entry about `subject_id` out of the public record.
+    Hashes stay, so the chain still verifies and shows that something was there."""
+    session.execute(
+        sa.update(RecordEntry)
+        .where(col(RecordEntry.subject_id) == subject_id)
+        .values(content=sa.null())
+    )

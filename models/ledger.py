@@ -1,0 +1,91 @@
+"""The record log: one ordered, hash-chained list of every public event."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from pydantic import Field as PField
+from sqlmodel import Field, SQLModel
+
+from models.base import instant_field
+
+
+class RecordEntry(SQLModel, table=True):
+    """Append-only. Only `content` may later become null (a tombstone: the item was
+    withdrawn, removed, or a name lost its consent); its hashes never change."""
+
+    __tablename__ = "record_entry"
+    __table_args__ = (sa.Index("ix_record_entry_round_seq", "round_id", "seq"),)
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    event_type: str = Field(max_length=40)
+    at: datetime = instant_field()
+    object_type: str = Field(max_length=24)
+    object_id: uuid.UUID
+    round_id: uuid.UUID | None = Field(default=None)
+    # what a withdrawal or a consent change takes down with it
+    subject_id: uuid.UUID = Field(index=True)
+    content: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    content_hash: str = Field(max_length=64)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class RecordHead(SQLModel, table=True):
+    """One row: the newest sequence number and hash. Appenders lock it, so the chain
+    never forks and sequence numbers commit in order."""
+
+    __tablename__ = "record_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    hash: str = Field(max_length=64)
+
+
+class SigningKey(SQLModel, table=True):
+    """Keys that sign checkpoints. Retired keys keep their public half, so old
+    checkpoints stay verifiable."""
+
+    __tablename__ = "signing_key"
+
+    kid: str = Field(primary_key=True, max_length=64)
+    algorithm: str = Field(max_length=16)
+    public_jwk: dict[str, Any] = Field(sa_type=sa.JSON)
+    private_pem: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = instant_field(default_now=True)
+    retired_at: datetime | None = instant_field(nullable=True)
+
+
+class FeedEntry(BaseModel):
+    seq: int
+    type: str = PField(description="e.g. submission.published, response.revised.")
+    at: datetime
+    object_type: str
+    object_id: uuid.UUID
+    round_id: uuid.UUID | None
+    content: dict[str, Any] | None = PField(
+        description="The public content at the time; null once withdrawn, removed or redacted."
+    )
+    content_hash: str = PField(description="sha256 of the canonical JSON of the content.")
+    prev_hash: str
+    hash: str = PField(description="sha256 over seq, type, at, object_id, content_hash, prev_hash.")
+
+
+class FeedPage(BaseModel):
+    items: list[FeedEntry]
+    next_after: int | None = PField(
+        description="Pass as `after` for the next page; null when you are at the head."
+    )
+    head_seq: int
+
+
+class Checkpoint(BaseModel):
+    seq: int
+    hash: str
+    at: datetime
+    kid: str
+    jws: str = PField(
+        description="Compact JWS (ES256) over {seq, hash, at}; keys at /.well-known/jwks.json."
+    )
