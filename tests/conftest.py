@@ -85,7 +85,9 @@ def _empty_tables(engine: sa.Engine) -> None:
             for table in tables:
                 session.execute(table.delete())
         # the log starts again from its genesis
-        session.execute(sa.text("UPDATE record_head SET seq = 0, hash = :genesis"), {"genesis": "0" * 64})
+        session.execute(
+            sa.text("UPDATE record_head SET seq = 0, hash = :genesis"), {"genesis": "0" * 64}
+        )
         session.commit()
 
 
