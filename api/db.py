@@ -4,21 +4,42 @@ SQLite runs with foreign keys on, WAL, a busy timeout, and write transactions
 that take the write lock at BEGIN (``BEGIN IMMEDIATE``): two deferred
 transactions that both read then try to write would deadlock on the upgrade,
 and one of them would fail with "database is locked".
+
+Requests wait for the database in the event loop, never in a worker thread: a
+sync endpoint holds one of the thread pool's tokens while it runs, and FastAPI
+needs another token to serialise its answer *before* the request's transaction
+commits. If every token were held by requests blocked on the connection pool
+or on SQLite's write lock, the requests holding them could never finish: every
+one would wait out the 30 s timeouts and fail (200 concurrent registrations
+gave 159 errors). So `get_session` first takes a slot (fewer slots than pool
+connections and thread tokens) and, on SQLite, the single writer's turn.
 """
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
+import anyio
+import anyio.to_thread
 import sqlalchemy as sa
+from anyio.lowlevel import RunVar
 from fastapi import Request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.config import normalise_database_url
+from api.errors import Busy
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# How long a request may queue for the database before it gets a 503.
+SESSION_WAIT_SECONDS = 30
+# Pool connections and worker threads kept out of the slots, for what opens its own
+# connection (streamed exports, /readyz) and for work that holds no session.
+SPARE_CONNECTIONS = 4
+SPARE_THREADS = 8
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -67,7 +88,59 @@ def open_session(engine: Engine, *, write: bool = False) -> Session:
     return Session(writer(engine) if write else engine, expire_on_commit=False)
 
 
-def get_session(request: Request) -> Iterator[Session]:
+@dataclass
+class _Gate:
+    slots: anyio.Semaphore
+    writer: anyio.Semaphore | None
+
+
+# One gate per engine and per event loop (a TestClient runs each app in a loop of its own).
+_gates: RunVar["WeakKeyDictionary[Engine, _Gate]"] = RunVar("civic_input_db_gates")
+
+
+def _slot_count(engine: Engine) -> int:
+    pool = engine.pool
+    size = pool.size() if isinstance(pool, sa.pool.QueuePool) else None
+    overflow = getattr(pool, "_max_overflow", 0)
+    connections = size + max(overflow, 0) if size is not None else 16
+    threads = int(anyio.to_thread.current_default_thread_limiter().total_tokens)
+    return max(1, min(connections - SPARE_CONNECTIONS, threads - SPARE_THREADS))
+
+
+def _gate(engine: Engine) -> _Gate:
+    try:
+        gates = _gates.get()
+    except LookupError:
+        gates = WeakKeyDictionary()
+        _gates.set(gates)
+    gate = gates.get(engine)
+    if gate is None:
+        gate = _Gate(
+            slots=anyio.Semaphore(_slot_count(engine)),
+            writer=anyio.Semaphore(1) if engine.dialect.name == "sqlite" else None,
+        )
+        gates[engine] = gate
+    return gate
+
+
+def _finish(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+async def _in_thread(session: Session, commit: bool) -> None:
+    # Its own limiter, as FastAPI does for dependency exits: finishing a transaction
+    # must never queue behind requests that are waiting to start one.
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(_finish, session, commit, limiter=anyio.CapacityLimiter(1))
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request.
 
     Used with ``Depends(..., scope="function")`` so the commit runs as soon as
@@ -76,12 +149,29 @@ def get_session(request: Request) -> Iterator[Session]:
     """
     state = request.app.state
     write = request.method in WRITE_METHODS
-    session = Session(state.write_engine if write else state.engine, expire_on_commit=False)
+    gate = _gate(state.engine)
+    writer_turn = gate.writer if write else None
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        with anyio.fail_after(SESSION_WAIT_SECONDS):
+            if writer_turn is not None:
+                await writer_turn.acquire()
+            try:
+                await gate.slots.acquire()
+            except BaseException:
+                if writer_turn is not None:
+                    writer_turn.release()
+                raise
+    except TimeoutError:
+        raise Busy("The database is busy; try again shortly.") from None
+    try:
+        session = Session(state.write_engine if write else state.engine, expire_on_commit=False)
+        try:
+            yield session
+        except BaseException:
+            await _in_thread(session, commit=False)
+            raise
+        await _in_thread(session, commit=True)
     finally:
-        session.close()
+        gate.slots.release()
+        if writer_turn is not None:
+            writer_turn.release()

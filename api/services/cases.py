@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from api import clock
-from api.errors import BadRequest, Conflict, NotFound
-from api.pagination import decode_cursor, encode_cursor
+from api.errors import Conflict, NotFound
+from api.pagination import decode_keyset_cursor, encode_cursor
 from api.permissions import Permission, can
 from api.services import audit, events, submissions
 from models.case import (
@@ -54,10 +54,14 @@ def get_or_404(session: Session, *, case_id: uuid.UUID) -> Case:
 
 def visible_or_404(case: Case, viewer: User | None) -> bool:
     """Whether `viewer` gets the private view; NotFound when they may not see it at all."""
-    private = sees_restricted(case, viewer)
-    if not private and case.review != CaseReview.published.value:
+    # A case under review (or rejected) is its recorder's and the moderators' alone:
+    # officials see restricted details only of the published record's cases.
+    if case.review != CaseReview.published.value and not (
+        viewer is not None
+        and (viewer.id == case.created_by_id or can(viewer.role, Permission.moderate))
+    ):
         raise NotFound("No such case.")
-    return private
+    return sees_restricted(case, viewer)
 
 
 def create(session: Session, *, data: CaseCreate, activist: User) -> Case:
@@ -224,14 +228,9 @@ def page(
             )
             .exists()
         )
-    after = decode_cursor(cursor, 2)
+    after = decode_keyset_cursor(cursor)
     if after is not None:
-        from datetime import datetime
-
-        try:
-            at, cid = datetime.fromisoformat(str(after[0])), uuid.UUID(str(after[1]))
-        except ValueError:
-            raise BadRequest("The cursor is not valid; start again without one.") from None
+        at, cid = after
         query = query.where(
             (col(Case.published_at) > at) | ((col(Case.published_at) == at) & (col(Case.id) > cid))
         )

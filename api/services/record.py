@@ -207,12 +207,9 @@ def scorecard(session: Session, *, rnd: Round) -> Scorecard:
         session.execute(
             sa.select(ranked.c.delegation_id, sa.func.avg(ranked.c.seconds))
             .where(
-                ranked.c.n.in_(
-                    [
-                        sa.cast((ranked.c.total + 1) / 2, sa.Integer),
-                        sa.cast((ranked.c.total + 2) / 2, sa.Integer),
-                    ]
-                )
+                # Floor division: `/` is true division in SQLAlchemy 2, and PostgreSQL
+                # rounds 2.5 up when casting it back, picking the wrong middle row.
+                ranked.c.n.in_([(ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2])
             )
             .group_by(ranked.c.delegation_id)
         ).all()
