@@ -43,6 +43,9 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     seed_demo_on_empty: bool = False
+    # anonymous JSON reads served from memory for up to this many seconds (0: off)
+    response_cache: bool = True
+    response_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     ephemeral_secret: bool = Field(default=False, exclude=True)
 
     @model_validator(mode="after")

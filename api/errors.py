@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("civic_input.errors")
@@ -228,6 +229,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _operational(_request: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database busy or unreachable: %s", type(exc.orig).__name__)
+        return problem_response(503, type_=Busy().type, title=Busy.title, headers=Busy().headers())
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(_request: Request, _exc: PoolTimeout) -> JSONResponse:
+        # Every pooled connection stayed busy for the pool's whole timeout: an overload
+        # to retry, like a locked database, not a 500.
+        log.warning("database busy: no pooled connection came free")
         return problem_response(503, type_=Busy().type, title=Busy.title, headers=Busy().headers())
 
     @app.exception_handler(DataError)

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import __version__, docs, errors
+from api.cache import ResponseCache
 from api.config import Settings, get_settings
 from api.db import make_engine, writer
 from api.middleware import AccessLog, BodyLimit, ConditionalGet
@@ -88,6 +89,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs.install(app)
 
     # Public reads may be fetched from any origin, never with credentials.
+    app.add_middleware(
+        ResponseCache,
+        enabled=settings.response_cache and settings.response_cache_seconds > 0,
+        ttl=settings.response_cache_seconds,
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],

@@ -48,7 +48,12 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
     if not isinstance(values, list) or len(values) != arity:
         raise BadRequest("The cursor is not valid; start again without one.")
     for value in values:
-        if not isinstance(value, str | int | None) or isinstance(value, bool):
+        if (
+            not isinstance(value, str | int | None)
+            or isinstance(value, bool)
+            or (isinstance(value, int) and not -(2**63) <= value < 2**63)
+            or (isinstance(value, str) and ("\x00" in value or len(value) > 200))
+        ):
             raise BadRequest("The cursor is not valid; start again without one.")
     return values
 

@@ -116,7 +116,7 @@ class RevisionPublic(BaseModel):
     language: str
     reason_code: ReasonCode | None
     reason: str | None
-    created_at: datetime
+    published_at: datetime = PField(validation_alias="created_at")
 
 
 class AssessmentCreate(Strict):

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from api import cache
 from api.cli import migrate
 from api.config import Settings, normalise_database_url
 from api.db import open_session
@@ -20,7 +21,7 @@ from api.main import create_app
 from tests import factories
 
 # Tables the migrations fill with reference data: kept between tests.
-REFERENCE_TABLES = {"alembic_version", "theme", "record_head"}
+REFERENCE_TABLES = {"alembic_version", "theme", "record_head", "signing_key"}
 
 
 def _fresh_postgres(url: str) -> tuple[str, str]:
@@ -98,6 +99,7 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
         engine = request.getfixturevalue("engine")
         _empty_tables(engine)
         request.getfixturevalue("app").state.security.throttle.clear()
+        cache.bump()
 
 
 @pytest.fixture

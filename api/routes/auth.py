@@ -43,7 +43,7 @@ def token(
     security: SecurityDep,
 ) -> TokenPair:
     """Sign in with the OAuth2 password form: a 15-minute access token and a refresh token."""
-    if len(form.username) > 64 or len(form.password) > 256:
+    if len(form.username) > 64 or len(form.password) > 256 or "\x00" in form.username:
         raise Unauthorized(accounts.BAD_CREDENTIALS)
     # The address is used for throttling in memory only; it is never stored or logged.
     address = request.client.host if request.client else None

@@ -19,7 +19,9 @@ from models.dialogue import (
 
 router = APIRouter(prefix="/api/v1/dialogues", tags=["dialogues"])
 
-SlugPath = Annotated[str, Path(max_length=64, description="The dialogue's slug.")]
+SlugPath = Annotated[
+    str, Path(max_length=64, pattern=r"^[a-z0-9-]+$", description="The dialogue's slug.")
+]
 
 
 def dialogue_by_slug(slug: SlugPath, session: SessionDep) -> Dialogue:

@@ -3,6 +3,7 @@ as the change it records; tombstone content that must leave the public record.""
 
 import hashlib
 import json
+import secrets
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -64,7 +65,10 @@ def append(
 ) -> RecordEntry:
     """Append one entry. The caller's transaction holds the head lock until it commits,
     so entries become visible in sequence order, and no change lands without its entry."""
-    content = json.loads(canonical(content))  # the stored form is exactly what was hashed
+    # A random salt travels inside the content and is hashed with it. When the content
+    # is taken down, the salt goes too, so nobody can confirm a guess (a name, a text)
+    # against the content hash that stays.
+    content = json.loads(canonical({**content, "salt": secrets.token_hex(16)}))
     head = _lock_head(session)
     at = clock.now()
     digest = content_hash(content)

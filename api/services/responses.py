@@ -114,11 +114,13 @@ def revise(
     if_match: str | None,
 ) -> Response:
     """Append a revision. Revisions never overwrite: with If-Match, a stale base is a 412."""
-    if official.delegation_id != response.delegation_id:
-        raise NotFound("No such response.")
     published_submission(session, response=response)
+    if official.delegation_id != response.delegation_id:
+        # the response is public, so refusing hides nothing: 403, as for responding
+        raise Forbidden("Only the delegation that responded revises its response.")
     session.refresh(response, with_for_update=True)
-    if if_match is not None and _revision_in(if_match) != response.revision_count:
+    stale = if_match is not None and if_match.strip() != "*"
+    if stale and _revision_in(if_match or "") != response.revision_count:
         raise PreconditionFailed("The response was revised since you read it; GET it again.")
     current = session.exec(
         select(ResponseRevision).where(

@@ -1,0 +1,119 @@
+"""A server-side cache of anonymous JSON reads.
+
+Public reads are the same for every anonymous caller, and third-party apps poll them.
+An entry is served while it is younger than `ttl` seconds and no write has committed
+in this process since it was stored (any session that wrote and committed bumps the
+version): a process sees its own writes at once, and other processes' writes within
+`ttl` seconds.
+"""
+
+import itertools
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_versions = itertools.count(1)
+_version = 0
+
+
+def bump() -> None:
+    """A write committed: every cached read may be stale."""
+    global _version
+    _version = next(_versions)
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _flush: UOWTransaction) -> None:
+    session.info["cache_dirty"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["cache_dirty"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if session.info.pop("cache_dirty", False):
+        bump()
+
+
+@dataclass
+class Entry:
+    version: int
+    stored: float
+    start: Message
+    body: bytes
+
+
+class ResponseCache:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        enabled: bool = True,
+        ttl: float = 2.0,
+        max_entries: int = 1024,
+        max_body: int = 2 * 1024 * 1024,
+    ) -> None:
+        self.app = app
+        self.enabled = enabled
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.max_body = max_body
+        self.entries: OrderedDict[tuple[str, bytes], Entry] = OrderedDict()
+
+    def _cacheable(self, scope: Scope) -> bool:
+        if not self.enabled or scope["type"] != "http" or scope["method"] != "GET":
+            return False
+        if not scope["path"].startswith("/api/v1/"):
+            return False
+        return all(name != b"authorization" for name, _ in scope.get("headers", ()))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._cacheable(scope):
+            await self.app(scope, receive, send)
+            return
+        key = (scope["path"], scope.get("query_string", b""))
+        entry = self.entries.get(key)
+        now = time.monotonic()
+        if entry is not None and entry.version == _version and now - entry.stored < self.ttl:
+            self.entries.move_to_end(key)
+            await send(entry.start)
+            await send({"type": "http.response.body", "body": entry.body})
+            return
+        version = _version
+        start: Message | None = None
+        chunks: list[bytes] = []
+        size = 0
+        storing = False
+
+        async def capture(message: Message) -> None:
+            nonlocal start, size, storing
+            if message["type"] == "http.response.start":
+                content_type = dict(message.get("headers", ())).get(b"content-type", b"")
+                storing = message["status"] == 200 and content_type.startswith(b"application/json")
+                start = message
+            elif storing and message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                size += len(chunks[-1])
+                if size > self.max_body:
+                    storing = False
+                elif not message.get("more_body", False) and start is not None:
+                    self._store(key, Entry(version, time.monotonic(), start, b"".join(chunks)))
+            await send(message)
+
+        await self.app(scope, receive, capture)
+
+    def _store(self, key: tuple[str, bytes], entry: Entry) -> None:
+        if entry.version != _version:
+            return  # a write landed while this was computed
+        self.entries[key] = entry
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.max_entries:
+            self.entries.popitem(last=False)
