@@ -126,7 +126,7 @@ def _schemathesis(base_url: str, token: str, *extra: str) -> subprocess.Complete
     ]
     with tempfile.TemporaryDirectory(prefix="civic-st-") as cwd:
         return subprocess.run(
-            command, cwd=cwd, capture_output=True, text=True, timeout=240, check=False
+            command, cwd=cwd, capture_output=True, text=True, timeout=600, check=False
         )
 
 
