@@ -126,7 +126,16 @@ def wrk(
     out = subprocess.run([*argv, url], capture_output=True, text=True, check=True).stdout
     done.set()
     sampler.join()
-    return parse_wrk(out, name, peak[0])
+    try:
+        result = parse_wrk(out, name, peak[0])
+    except (AttributeError, KeyError, ValueError):
+        raise RuntimeError(f"cannot read wrk's output for {name}:\n{out}") from None
+    print(
+        f"{name:<34} {result.rps:>9,.0f} req/s  p50 {result.p50_ms:.1f} ms  "
+        f"p99 {result.p99_ms:.1f} ms  errors {result.errors}  rss {result.rss_mb:.0f} MB",
+        file=sys.stderr,
+    )
+    return result
 
 
 def _ms(text: str) -> float:

@@ -97,9 +97,10 @@ def page(
     after = decode_keyset_cursor(cursor)
     if after is not None:
         at, sid = after
+        # the first condition lets the index seek straight to the cursor
         query = query.where(
-            (col(Submission.published_at) > at)
-            | ((col(Submission.published_at) == at) & (col(Submission.id) > sid))
+            col(Submission.published_at) >= at,
+            (col(Submission.published_at) > at) | (col(Submission.id) > sid),
         )
     query = query.order_by(col(Submission.published_at), col(Submission.id)).limit(limit + 1)
     rows = list(session.exec(query))
