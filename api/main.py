@@ -11,7 +11,7 @@ from api import __version__, docs, errors
 from api.cache import ResponseCache
 from api.config import Settings, get_settings
 from api.db import make_engine, writer
-from api.middleware import AccessLog, BodyLimit, ConditionalGet
+from api.middleware import AccessLog, BodyLimit, CatchAll, ConditionalGet
 from api.routes import (
     audit,
     auth,
@@ -104,5 +104,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(ConditionalGet)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(CatchAll)
     app.add_middleware(AccessLog)
     return app

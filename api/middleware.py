@@ -210,3 +210,50 @@ def _matches(if_none_match: str, tag: str) -> bool:
         return True
     wanted = _opaque(tag)
     return any(_opaque(candidate) == wanted for candidate in if_none_match.split(","))
+
+
+class CatchAll:
+    """The last line: an unexpected error becomes a bare 500 problem, logged once,
+    and the connection stays usable (nothing is re-raised to the server)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            logging.getLogger("civic_input.errors").error(
+                "unexpected %s", type(exc).__name__, exc_info=exc
+            )
+            if started:
+                raise
+            body = json.dumps(
+                {
+                    "type": "urn:civic-input:problem:internal-server-error",
+                    "title": "Internal error",
+                    "status": 500,
+                }
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/problem+json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})

@@ -103,8 +103,15 @@ class RefreshRequest(Strict):
     refresh_token: str = PField(min_length=16, max_length=256)
 
 
+class InvitableRole(StrEnum):
+    """Officials and moderators are invited; activists register, admins come from the CLI."""
+
+    official = "official"
+    moderator = "moderator"
+
+
 class InvitationCreate(Strict):
-    role: Role = PField(description="`official` or `moderator`.")
+    role: InvitableRole
     delegation_id: uuid.UUID | None = PField(
         default=None, description="Required for an official: the delegation they answer for."
     )

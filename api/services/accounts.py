@@ -183,9 +183,10 @@ def logout(session: Session, *, user: User) -> None:
 
 
 def invite(session: Session, *, data: InvitationCreate, admin: User) -> InvitationCreated:
-    if data.role not in INVITABLE_ROLES:
+    role = Role(data.role.value)
+    if role not in INVITABLE_ROLES:
         raise Unprocessable("Only officials and moderators are invited.")
-    if data.role == Role.official:
+    if role == Role.official:
         if data.delegation_id is None:
             raise Unprocessable("An official's invitation names the delegation they answer for.")
         if session.get(Delegation, data.delegation_id) is None:
@@ -204,7 +205,7 @@ def invite(session: Session, *, data: InvitationCreate, admin: User) -> Invitati
     session.flush()
     return InvitationCreated(
         id=invitation.id,
-        role=data.role,
+        role=role,
         delegation_id=invitation.delegation_id,
         expires_at=invitation.expires_at,
         token=token,
