@@ -55,7 +55,9 @@ def check_entry(entry: dict[str, Any], prev_hash: str) -> str | None:
         seq=seq,
         event_type=entry["type"],
         at=datetime.fromisoformat(entry["at"].replace("Z", "+00:00")),
+        object_type=entry["object_type"],
         object_id=entry["object_id"],
+        round_id=entry["round_id"],
         content_digest=entry["content_hash"],
         prev_hash=entry["prev_hash"],
     )

@@ -343,7 +343,9 @@ def seed(
                     seq=seq,
                     event_type="submission.published",
                     at=published,
+                    object_type="submission",
                     object_id=sid,
+                    round_id=rnd["id"],
                     content_digest=digest,
                     prev_hash=prev,
                 )

@@ -31,11 +31,24 @@ def entry_hash(
     seq: int,
     event_type: str,
     at: datetime,
-    object_id: uuid.UUID,
+    object_type: str,
+    object_id: uuid.UUID | str,
+    round_id: uuid.UUID | str | None,
     content_digest: str,
     prev_hash: str,
 ) -> str:
-    line = "|".join([str(seq), event_type, iso(at), str(object_id), content_digest, prev_hash])
+    """Every field of an entry but its content (which the content hash stands for)."""
+    fields = [
+        str(seq),
+        event_type,
+        iso(at),
+        object_type,
+        str(object_id),
+        str(round_id or ""),
+        content_digest,
+        prev_hash,
+    ]
+    line = "|".join(fields)
     return hashlib.sha256(line.encode()).hexdigest()
 
 
@@ -88,7 +101,9 @@ def append(
             seq=seq,
             event_type=event_type,
             at=at,
+            object_type=object_type,
             object_id=object_id,
+            round_id=round_id,
             content_digest=digest,
             prev_hash=head.hash,
         ),
