@@ -16,6 +16,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.middleware import weak_etag
+
 _versions = itertools.count(1)
 _version = 0
 
@@ -49,6 +51,20 @@ class Entry:
     stored: float
     start: Message
     body: bytes
+
+    def fresh_start(self) -> Message:
+        """A copy of the start message to send: middleware outside (CORS) edits the
+        headers of what it is sent, and those edits must not stick to the entry."""
+        return {**self.start, "headers": list(self.start["headers"])}
+
+
+def _tagged(start: Message, body: bytes) -> Message:
+    """The start message with the ETag ConditionalGet would give it: the route's own,
+    or a hash of the body."""
+    headers = list(start.get("headers", ()))
+    if not any(name.lower() == b"etag" for name, _ in headers):
+        headers.append((b"etag", weak_etag(body).encode("latin-1")))
+    return {**start, "headers": headers}
 
 
 class ResponseCache:
@@ -84,7 +100,7 @@ class ResponseCache:
         now = time.monotonic()
         if entry is not None and entry.version == _version and now - entry.stored < self.ttl:
             self.entries.move_to_end(key)
-            await send(entry.start)
+            await send(entry.fresh_start())
             await send({"type": "http.response.body", "body": entry.body})
             return
         version = _version
@@ -94,18 +110,36 @@ class ResponseCache:
         storing = False
 
         async def capture(message: Message) -> None:
+            # A storable response is held back until its body is complete, so that it
+            # goes on with its ETag (what ConditionalGet would compute) already set:
+            # the entry is tagged once, and neither a hit nor a 304 hashes the body.
             nonlocal start, size, storing
             if message["type"] == "http.response.start":
                 content_type = dict(message.get("headers", ())).get(b"content-type", b"")
                 storing = message["status"] == 200 and content_type.startswith(b"application/json")
-                start = message
+                if storing:
+                    start = message
+                    return
             elif storing and message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
                 size += len(chunks[-1])
                 if size > self.max_body:
-                    storing = False
-                elif not message.get("more_body", False) and start is not None:
-                    self._store(key, Entry(version, time.monotonic(), start, b"".join(chunks)))
+                    storing = False  # too large to keep: let what was held back go on
+                    assert start is not None
+                    await send(start)
+                    held, chunks[:] = chunks[:-1], []
+                    for chunk in held:
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                elif message.get("more_body", False):
+                    return
+                else:
+                    assert start is not None
+                    body = b"".join(chunks)
+                    entry = Entry(version, time.monotonic(), _tagged(start, body), body)
+                    self._store(key, entry)
+                    await send(entry.fresh_start())
+                    await send({"type": "http.response.body", "body": body})
+                    return
             await send(message)
 
         await self.app(scope, receive, capture)

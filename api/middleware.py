@@ -172,7 +172,7 @@ class ConditionalGet:
         headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != b"content-length"]
         names = {k.lower() for k, _ in headers}
         existing = dict(headers).get(b"etag")
-        tag = existing.decode("latin-1") if existing else f'W/"{_digest(body)}"'
+        tag = existing.decode("latin-1") if existing else weak_etag(body)
         if not existing:
             headers.append((b"etag", tag.encode("latin-1")))
         if b"cache-control" not in names:
@@ -195,8 +195,9 @@ class ConditionalGet:
         await send({"type": "http.response.body", "body": body})
 
 
-def _digest(body: bytes) -> str:
-    return hashlib.blake2b(body, digest_size=16).hexdigest()
+def weak_etag(body: bytes) -> str:
+    """The tag of a body whose route set none."""
+    return f'W/"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
 
 
 def _opaque(tag: str) -> str:

@@ -100,7 +100,7 @@ def round_record(
     )
     rows, next_cursor = record.page(session, rnd=rnd, filters=filters, limit=limit, cursor=cursor)
     link_next(request, response, next_cursor)
-    items = submissions.views(session, rows, view=submissions.View.public)
+    items = submissions.views(session, rows, view=submissions.View.public, counted=True)
     return Page(items=items, next_cursor=next_cursor)
 
 

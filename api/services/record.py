@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from api import clock
 from api.pagination import decode_keyset_cursor, encode_cursor
-from api.services.submissions import search_pattern
+from api.services.submissions import search_pattern, view_query
 from models.dialogue import Delegation
 from models.response import AnswerAssessment, Response, ResponseKind, ResponseRevision
 from models.round import Round, Theme
@@ -56,14 +56,15 @@ def _current_answer_exists(delegation_code: str | None) -> sa.Exists:
 
 def page(
     session: Session, *, rnd: Round, filters: RecordFilters, limit: int, cursor: str | None
-) -> tuple[list[Submission], str | None]:
+) -> tuple[list[Any], str | None]:
     """Published submissions of the round in publication order: new ones join the end,
-    so a client paging through never misses or repeats one."""
-    query = select(Submission).where(
-        Submission.round_id == rnd.id, Submission.status == Status.published.value
+    so a client paging through never misses or repeats one. Rows of
+    `submissions.view_query()`, for `submissions.views(..., counted=True)`."""
+    query = view_query().where(
+        col(Submission.round_id) == rnd.id, col(Submission.status) == Status.published.value
     )
     if filters.kind is not None:
-        query = query.where(Submission.kind == filters.kind.value)
+        query = query.where(col(Submission.kind) == filters.kind.value)
     if filters.theme is not None:
         query = query.where(
             sa.select(sa.literal(1))
@@ -103,7 +104,8 @@ def page(
             (col(Submission.published_at) > at) | (col(Submission.id) > sid),
         )
     query = query.order_by(col(Submission.published_at), col(Submission.id)).limit(limit + 1)
-    rows = list(session.exec(query))
+    session.flush()
+    rows = list(session.connection().execute(query).all())
     more = len(rows) > limit
     rows = rows[:limit]
     if not more:

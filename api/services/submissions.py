@@ -5,6 +5,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from enum import Enum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -15,7 +16,7 @@ from api.pagination import decode_keyset_cursor, encode_cursor
 from api.permissions import Permission, can
 from api.services import audit, events, rounds, themes
 from models.dialogue import Delegation
-from models.response import AnswerAssessment, Response, ResponseRevision
+from models.response import AnswerAssessment, Rating, Response, ResponseRevision
 from models.round import Phase, Round, Theme
 from models.submission import (
     Attribution,
@@ -347,48 +348,179 @@ def _cut(rows: list[Submission], limit: int, key: object) -> tuple[list[Submissi
 # --- views: a constant number of queries for a page of any size --------------------
 
 
+def _table(model: type[Any]) -> sa.Table:
+    table: sa.Table = model.__table__
+    return table
+
+
+_SUBMISSION = _table(Submission)
+_SUBMISSION_THEME = _table(SubmissionTheme)
+_SUBMISSION_ADDRESSEE = _table(SubmissionAddressee)
+_THEME = _table(Theme)
+_DELEGATION = _table(Delegation)
+_ENDORSEMENT = _table(Endorsement)
+_USER = _table(User)
+_RESPONSE = _table(Response)
+_REVISION = _table(ResponseRevision)
+_ASSESSMENT = _table(AnswerAssessment)
+_ROUND = _table(Round)
+
+# What `views` reads of a submission for the public view, beyond the endorsement
+# count and the handle that `view_query()` adds: the columns of a record page.
+_PUBLIC_COLUMNS = tuple(
+    _SUBMISSION.c[name]
+    for name in (
+        "id",
+        "round_id",
+        "kind",
+        "title",
+        "body",
+        "language",
+        "attribution",
+        "organisation",
+        "case_id",
+        "published_at",
+    )
+)
+
+
+def _endorsement_count() -> sa.ScalarSelect[Any]:
+    return (
+        sa.select(sa.func.count())
+        .select_from(_ENDORSEMENT)
+        .where(_ENDORSEMENT.c.submission_id == _SUBMISSION.c.id)
+        .scalar_subquery()
+    )
+
+
+def _handle() -> sa.Case[Any]:
+    """The author's handle where the attribution shows it, else null."""
+    handle = sa.select(_USER.c.handle).where(_USER.c.id == _SUBMISSION.c.author_id)
+    return sa.case(
+        (_SUBMISSION.c.attribution == Attribution.handle.value, handle.scalar_subquery())
+    )
+
+
+_VIEW_QUERY = sa.select(
+    *_PUBLIC_COLUMNS,
+    _endorsement_count().label("endorsement_count"),
+    _handle().label("author_handle"),
+)
+
+
+def view_query() -> sa.Select[Any]:
+    """A select of submissions with what the public `views` needs of each, the
+    endorsement count and the author's handle included: `views(..., counted=True)`
+    then makes two queries, not three."""
+    return _VIEW_QUERY
+
+
+def _rows(
+    session: Session, query: sa.Executable, params: dict[str, Any] | None = None
+) -> Sequence[Any]:
+    """Plain rows by a Core select on the session's connection: no ORM entities, no
+    identity map. Pending changes are flushed first, as an ORM query would."""
+    session.flush()
+    return session.connection().execute(query, params).all()
+
+
+def _links() -> sa.Select[Any]:
+    """Theme slugs (0) and addressed delegation codes (1) of the submissions `ids`, in
+    order, each with the submission's id as stored."""
+    ids: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True, type_=_SUBMISSION.c.id.type)
+    links = sa.union_all(
+        sa.select(
+            sa.literal(0).label("what"),
+            sa.type_coerce(_SUBMISSION_THEME.c.submission_id, sa.String).label("sid"),
+            _THEME.c.slug.label("name"),
+        )
+        .join_from(_SUBMISSION_THEME, _THEME, _THEME.c.id == _SUBMISSION_THEME.c.theme_id)
+        .where(_SUBMISSION_THEME.c.submission_id.in_(ids)),
+        sa.select(
+            sa.literal(1).label("what"),
+            sa.type_coerce(_SUBMISSION_ADDRESSEE.c.submission_id, sa.String).label("sid"),
+            _DELEGATION.c.code.label("name"),
+        )
+        .join_from(
+            _SUBMISSION_ADDRESSEE,
+            _DELEGATION,
+            _DELEGATION.c.id == _SUBMISSION_ADDRESSEE.c.delegation_id,
+        )
+        .where(_SUBMISSION_ADDRESSEE.c.submission_id.in_(ids)),
+    ).subquery()
+    return sa.select(links.c.what, links.c.sid, links.c.name).order_by(links.c.what, links.c.name)
+
+
+_LINKS = _links()
+
+
+def _count_endorsements_and_handles(
+    session: Session,
+    submissions: Sequence[Any],
+    endorsements: dict[uuid.UUID, int],
+    handles: dict[uuid.UUID, str],
+) -> None:
+    """Endorsement counts by submission and handles by author, in one query."""
+    ids = [s.id for s in submissions]
+    handle_ids = {s.author_id for s in submissions if s.attribution == Attribution.handle.value}
+    counts = (
+        sa.select(
+            sa.literal(0).label("what"),
+            _ENDORSEMENT.c.submission_id.label("key"),
+            sa.func.count().label("n"),
+            sa.cast(sa.null(), sa.String).label("handle"),
+        )
+        .where(_ENDORSEMENT.c.submission_id.in_(ids))
+        .group_by(_ENDORSEMENT.c.submission_id)
+    )
+    query: sa.Executable = counts
+    if handle_ids:
+        query = sa.union_all(
+            counts,
+            sa.select(
+                sa.literal(1).label("what"),
+                _USER.c.id.label("key"),
+                sa.cast(sa.null(), sa.Integer).label("n"),
+                _USER.c.handle.label("handle"),
+            ).where(_USER.c.id.in_(handle_ids)),
+        )
+    for what, key, n, handle in _rows(session, query):
+        if what:
+            handles[key] = handle
+        else:
+            endorsements[key] = n
+
+
 def views(
-    session: Session, submissions: Sequence[Submission], *, view: View
+    session: Session, submissions: Sequence[Any], *, view: View, counted: bool = False
 ) -> list[SubmissionPublic]:
-    """Build the views of a page of submissions with one query per related kind of row."""
+    """Build the views of a page of submissions with three queries: themes and
+    addressees, endorsements and handles, responses. `submissions` are `Submission`s,
+    or, for the public view, rows of `view_query()` with `counted` (their endorsement
+    counts and handles are in them)."""
     if not submissions:
         return []
     ids = [s.id for s in submissions]
     theme_slugs: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for sid, slug in session.exec(
-        select(SubmissionTheme.submission_id, Theme.slug)
-        .join(Theme, col(Theme.id) == col(SubmissionTheme.theme_id))
-        .where(col(SubmissionTheme.submission_id).in_(ids))
-        .order_by(col(Theme.slug))
-    ):
-        theme_slugs[sid].append(slug)
     addressed: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for sid, code in session.exec(
-        select(SubmissionAddressee.submission_id, Delegation.code)
-        .join(Delegation, col(Delegation.id) == col(SubmissionAddressee.delegation_id))
-        .where(col(SubmissionAddressee.submission_id).in_(ids))
-        .order_by(col(Delegation.code))
-    ):
-        addressed[sid].append(code)
-    endorsements = dict(
-        session.exec(
-            select(Endorsement.submission_id, sa.func.count())
-            .where(col(Endorsement.submission_id).in_(ids))
-            .group_by(col(Endorsement.submission_id))
-        ).all()
-    )
-    handle_ids = {s.author_id for s in submissions if s.attribution == Attribution.handle.value}
-    handles = (
-        dict(session.exec(select(User.id, User.handle).where(col(User.id).in_(handle_ids))).all())
-        if handle_ids
-        else {}
-    )
+    # the keys come back as stored (no UUID built per row), then map to the ids given
+    known: dict[Any, uuid.UUID] = {sid: sid for sid in ids}
+    known.update((sid.hex, sid) for sid in ids)
+    for what, raw, name in _rows(session, _LINKS, {"ids": ids}):
+        sid = known.get(raw) or uuid.UUID(str(raw))
+        (addressed if what else theme_slugs)[sid].append(name)
+    endorsements: dict[uuid.UUID, int] = {}
+    handles: dict[uuid.UUID, str] = {}
+    if counted:
+        assert view == View.public
+    else:
+        _count_endorsements_and_handles(session, submissions, endorsements, handles)
     responses = response_views(session, submission_ids=ids)
     out: list[SubmissionPublic] = []
     for s in submissions:
         author = None
         if s.attribution == Attribution.handle.value:
-            author = handles.get(s.author_id)
+            author = s.author_handle if counted else handles.get(s.author_id)
         elif s.attribution == Attribution.organisation.value:
             author = s.organisation
         fields = dict(
@@ -404,7 +536,7 @@ def views(
             author=author,
             case_id=s.case_id,
             published_at=s.published_at,
-            endorsement_count=endorsements.get(s.id, 0),
+            endorsement_count=s.endorsement_count if counted else endorsements.get(s.id, 0),
             responses=responses.get(s.id, []),
         )
         if view == View.private:
@@ -422,55 +554,116 @@ def views(
     return out
 
 
+def _rating_count(rating: Rating) -> sa.ScalarSelect[Any]:
+    return (
+        sa.select(sa.func.count())
+        .select_from(_ASSESSMENT)
+        .where(
+            _ASSESSMENT.c.response_id == _RESPONSE.c.id,
+            _ASSESSMENT.c.rating == rating.value,
+        )
+        .scalar_subquery()
+    )
+
+
+def _response_query() -> sa.Select[Any]:
+    return (
+        sa.select(
+            _RESPONSE.c.id,
+            _RESPONSE.c.submission_id,
+            _DELEGATION.c.code,
+            _REVISION.c.kind,
+            _REVISION.c.body,
+            _REVISION.c.language,
+            _REVISION.c.reason_code,
+            _RESPONSE.c.responded_at,
+            _REVISION.c.created_at,
+            _RESPONSE.c.revision_count,
+            _ROUND.c.responses_due_at,
+            *(_rating_count(rating) for rating in Rating),
+        )
+        .select_from(_RESPONSE)
+        .join(
+            _REVISION,
+            (_REVISION.c.response_id == _RESPONSE.c.id)
+            & (_REVISION.c.number == _RESPONSE.c.revision_count),
+        )
+        .join(_DELEGATION, _DELEGATION.c.id == _RESPONSE.c.delegation_id)
+        .join(_SUBMISSION, _SUBMISSION.c.id == _RESPONSE.c.submission_id)
+        .join(_ROUND, _ROUND.c.id == _SUBMISSION.c.round_id)
+        .order_by(_DELEGATION.c.code)
+    )
+
+
+def _response_queries() -> dict[tuple[bool, bool], sa.Select[Any]]:
+    """The query built once for each pair (by submission ids?, by response ids?), the
+    ids bound at execution."""
+    queries = {}
+    for by_submission in (False, True):
+        for by_response in (False, True):
+            query = _response_query()
+            if by_submission:
+                query = query.where(
+                    _RESPONSE.c.submission_id.in_(
+                        sa.bindparam("submission_ids", expanding=True, type_=_RESPONSE.c.id.type)
+                    )
+                )
+            if by_response:
+                query = query.where(
+                    _RESPONSE.c.id.in_(
+                        sa.bindparam("response_ids", expanding=True, type_=_RESPONSE.c.id.type)
+                    )
+                )
+            queries[(by_submission, by_response)] = query
+    return queries
+
+
+_RESPONSE_QUERIES = _response_queries()
+
+
 def response_views(
     session: Session,
     *,
     submission_ids: list[uuid.UUID] | None = None,
     response_ids: list[uuid.UUID] | None = None,
 ) -> dict[uuid.UUID, list[ResponsePublic]]:
-    """Current responses (their latest revision) by submission id: two queries."""
-    query = (
-        select(Response, ResponseRevision, Delegation.code, Round.responses_due_at)
-        .join(
-            ResponseRevision,
-            (col(ResponseRevision.response_id) == col(Response.id))
-            & (col(ResponseRevision.number) == col(Response.revision_count)),
-        )
-        .join(Delegation, col(Delegation.id) == col(Response.delegation_id))
-        .join(Submission, col(Submission.id) == col(Response.submission_id))
-        .join(Round, col(Round.id) == col(Submission.round_id))
-        .order_by(col(Delegation.code))
-    )
+    """Current responses (their latest revision), with their ratings, by submission id:
+    one query."""
+    params: dict[str, Any] = {}
     if submission_ids is not None:
-        query = query.where(col(Response.submission_id).in_(submission_ids))
+        params["submission_ids"] = submission_ids
     if response_ids is not None:
-        query = query.where(col(Response.id).in_(response_ids))
-    rows = list(session.exec(query))
-    if not rows:
-        return {}
-    counts: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
-    for rid, rating, n in session.exec(
-        select(AnswerAssessment.response_id, AnswerAssessment.rating, sa.func.count())
-        .where(col(AnswerAssessment.response_id).in_([r.id for r, *_ in rows]))
-        .group_by(col(AnswerAssessment.response_id), col(AnswerAssessment.rating))
-    ):
-        counts[rid][rating] = n
+        params["response_ids"] = response_ids
+    query = _RESPONSE_QUERIES[(submission_ids is not None, response_ids is not None)]
     out: dict[uuid.UUID, list[ResponsePublic]] = defaultdict(list)
-    for response, revision, code, due in rows:
-        out[response.submission_id].append(
+    for (
+        rid,
+        sid,
+        code,
+        kind,
+        body,
+        language,
+        reason_code,
+        responded_at,
+        updated_at,
+        revision_count,
+        due,
+        *ratings,
+    ) in _rows(session, query, params):
+        out[sid].append(
             ResponsePublic(
-                id=response.id,
-                submission_id=response.submission_id,
+                id=rid,
+                submission_id=sid,
                 delegation=code,
-                kind=revision.kind,
-                body=revision.body,
-                language=revision.language,
-                reason_code=revision.reason_code,
-                responded_at=response.responded_at,
-                updated_at=revision.created_at,
-                revision_count=response.revision_count,
-                late=response.responded_at > due,
-                ratings=Ratings(**counts.get(response.id, {})),
+                kind=kind,
+                body=body,
+                language=language,
+                reason_code=reason_code,
+                responded_at=responded_at,
+                updated_at=updated_at,
+                revision_count=revision_count,
+                late=responded_at > due,
+                ratings=Ratings(**{r.value: n for r, n in zip(Rating, ratings, strict=True)}),
             )
         )
     return out

@@ -62,3 +62,16 @@ def test_signed_in_reads_are_not_shared(client, make):
         ).status_code
         == 200
     )
+
+
+def test_a_cached_response_carries_cors_headers_only_when_asked(client, make):
+    rnd = make.round(phase=Phase.accepting_responses)
+    origin = {"Origin": "https://reader.example"}
+    first = client.get(f"/api/v1/rounds/{rnd.id}/record", headers=origin)
+    plain = client.get(f"/api/v1/rounds/{rnd.id}/record")
+    again = client.get(f"/api/v1/rounds/{rnd.id}/record", headers=origin)
+    assert first.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-origin" not in plain.headers
+    assert again.headers["access-control-allow-origin"] == "*"
+    assert again.headers["vary"] == first.headers["vary"]
+    assert "access-control-allow-credentials" not in again.headers

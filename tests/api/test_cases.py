@@ -23,7 +23,7 @@ from tests.factories import window
 API = "/api/v1"
 REAL_NAME = "Chen Guangcheng"
 NATIVE_NAME = "陈光诚"
-RESTRICTED = "RestrictedDetail-9c2e: his brother on +86 139 0000 4417, source in Linyi"
+RESTRICTED = "RestrictedDetail-qzxw: his brother on +86 139 0000 4417, source in Linyi"
 
 
 def case_body(**changes: Any) -> dict[str, Any]:
@@ -478,7 +478,7 @@ def test_restricted_details_are_seen_only_by_those_who_may(client, make, people,
     else:
         for key in ("restricted_details", "real_name", "real_name_native", "review"):
             assert key not in body
-        assert RESTRICTED not in r.text and "9c2e" not in r.text
+        assert RESTRICTED not in r.text and "qzxw" not in r.text
         assert REAL_NAME not in r.text
     assert body["name"] == NAME_WITHHELD
 
@@ -498,7 +498,7 @@ def test_restricted_details_never_reach_a_public_output(client, make, db, people
     )
     outputs = public_outputs(client, case_id, [str(rnd.id)], [str(submission.id)])
     assert containing(outputs, RESTRICTED) == set()
-    assert containing(outputs, "9c2e") == set()
+    assert containing(outputs, "qzxw") == set()
     # ... and the string exists, where it may be seen
     mine = client.get(f"{API}/cases/{case_id}", headers=make.headers(activist))
     assert mine.json()["restricted_details"] == RESTRICTED
