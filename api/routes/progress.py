@@ -4,11 +4,10 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
-from sqlmodel import select
 
 from api.deps import CurrentUser, Moderator, SessionDep
 from api.errors import error_responses
-from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, keyset_page, link_next
+from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, link_next
 from api.routes.rounds import RoundDep
 from api.services import progress
 from models.case import (
@@ -52,16 +51,9 @@ def list_benchmarks(
     cursor: CursorQuery = None,
 ) -> Page[BenchmarkPublic]:
     """The benchmarks set for the round, with both sides' current assessments."""
-    rows, next_cursor = keyset_page(
-        session,
-        select(Benchmark).where(Benchmark.round_id == rnd.id),
-        at_column=Benchmark.created_at,
-        id_column=Benchmark.id,
-        limit=limit,
-        cursor=cursor,
-    )
+    items, next_cursor = progress.benchmark_page(session, rnd=rnd, limit=limit, cursor=cursor)
     link_next(request, response, next_cursor)
-    return Page(items=progress.benchmark_views(session, rows), next_cursor=next_cursor)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.post(
@@ -93,16 +85,9 @@ def list_commitments(
     cursor: CursorQuery = None,
 ) -> Page[CommitmentPublic]:
     """What the delegations undertook in the round, with progress and `overdue`."""
-    rows, next_cursor = keyset_page(
-        session,
-        select(Commitment).where(Commitment.round_id == rnd.id),
-        at_column=Commitment.created_at,
-        id_column=Commitment.id,
-        limit=limit,
-        cursor=cursor,
-    )
+    items, next_cursor = progress.commitment_page(session, rnd=rnd, limit=limit, cursor=cursor)
     link_next(request, response, next_cursor)
-    return Page(items=progress.commitment_views(session, rows), next_cursor=next_cursor)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.post(

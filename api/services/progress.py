@@ -5,11 +5,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from api import clock
 from api.errors import Forbidden, NotFound, Unprocessable
+from api.pagination import keyset_page
 from api.permissions import Permission, can
 from api.services import audit, events, rounds, themes
 from models.case import (
@@ -327,3 +329,36 @@ def commitment_views(session: Session, commitments: Sequence[Commitment]) -> lis
         )
         for c in commitments
     ]
+
+
+def _round_page(
+    session: Session,
+    model: type[Benchmark] | type[Commitment],
+    *,
+    rnd: Round,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
+    """A round's benchmarks or commitments, oldest first, a keyset page at a time."""
+    return keyset_page(
+        session,
+        select(model).where(model.round_id == rnd.id),
+        at_column=model.created_at,
+        id_column=model.id,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def benchmark_page(
+    session: Session, *, rnd: Round, limit: int, cursor: str | None
+) -> tuple[list[BenchmarkPublic], str | None]:
+    rows, next_cursor = _round_page(session, Benchmark, rnd=rnd, limit=limit, cursor=cursor)
+    return benchmark_views(session, rows), next_cursor
+
+
+def commitment_page(
+    session: Session, *, rnd: Round, limit: int, cursor: str | None
+) -> tuple[list[CommitmentPublic], str | None]:
+    rows, next_cursor = _round_page(session, Commitment, rnd=rnd, limit=limit, cursor=cursor)
+    return commitment_views(session, rows), next_cursor
