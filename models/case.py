@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from pydantic import BaseModel, HttpUrl, field_validator
+from pydantic import BaseModel, HttpUrl, field_validator, model_validator
 from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
@@ -36,6 +36,7 @@ class CaseReview(StrEnum):
     pending = "pending"
     published = "published"
     rejected = "rejected"
+    removed = "removed"
 
 
 class ProgressStatus(StrEnum):
@@ -186,15 +187,24 @@ class CaseConsent(Strict):
 
 
 class CaseModeration(Strict):
-    decision: CaseReview = PField(description="`published` or `rejected`.")
+    decision: CaseReview = PField(
+        description="`published` or `rejected` for a pending case; `removed` takes a "
+        "published case down (reason required)."
+    )
     reason: Note | None = None
 
     @field_validator("decision")
     @classmethod
     def _not_pending(cls, value: CaseReview) -> CaseReview:
         if value == CaseReview.pending:
-            raise ValueError("decide `published` or `rejected`")
+            raise ValueError("decide `published`, `rejected` or `removed`")
         return value
+
+    @model_validator(mode="after")
+    def _reason(self) -> "CaseModeration":
+        if self.decision == CaseReview.removed and not self.reason:
+            raise ValueError("a reason is required to remove a case")
+        return self
 
 
 class TimelineCreate(Strict):

@@ -94,7 +94,10 @@ def create(session: Session, *, data: CaseCreate, activist: User) -> Case:
 
 
 def moderate(session: Session, *, case: Case, data: CaseModeration, moderator: User) -> Case:
-    if case.review != CaseReview.pending.value:
+    if data.decision == CaseReview.removed:
+        if case.review != CaseReview.published.value:
+            raise Conflict("Only a published case can be removed.")
+    elif case.review != CaseReview.pending.value:
         raise Conflict(f"This case was {case.review} already.")
     case.review = data.decision.value
     case.review_reason = data.reason
@@ -104,6 +107,8 @@ def moderate(session: Session, *, case: Case, data: CaseModeration, moderator: U
     session.flush()
     if data.decision == CaseReview.published:
         events.case_changed(session, case=case, event_type="case.published")
+    elif data.decision == CaseReview.removed:
+        events.case_removed(session, case=case)
     audit.record(
         session,
         actor=moderator,

@@ -9,7 +9,14 @@ from typing import Any
 from sqlmodel import Session
 
 from api.services import ledger
-from models.case import Benchmark, Case, CaseTimelineEntry, Commitment, ProgressAssessment
+from models.case import (
+    Benchmark,
+    Case,
+    CaseReview,
+    CaseTimelineEntry,
+    Commitment,
+    ProgressAssessment,
+)
 from models.response import AnswerAssessment, Response
 from models.submission import Submission
 
@@ -98,6 +105,22 @@ def case_changed(session: Session, *, case: Case, event_type: str) -> None:
         subject_id=case.id,
         round_id=None,
         content=summary.model_dump(mode="json", exclude={"rounds_raised"}),
+    )
+
+
+def case_removed(session: Session, *, case: Case) -> None:
+    """A moderator took a published case down: every entry about it, its timeline
+    included, loses its content; a tombstone entry says when."""
+    ledger.tombstone(session, subject_id=case.id)
+    ledger.tombstone_object(session, object_type="case", object_id=case.id)
+    ledger.append(
+        session,
+        event_type="case.removed",
+        object_type="case",
+        object_id=case.id,
+        subject_id=uuid.uuid4(),
+        round_id=None,
+        content={"id": str(case.id), "status": CaseReview.removed.value},
     )
 
 

@@ -115,6 +115,15 @@ def append(
     return entry
 
 
+def tombstone_object(session: Session, *, object_type: str, object_id: uuid.UUID) -> None:
+    """Take down the content of every entry about one object (e.g. a case's timeline)."""
+    session.execute(
+        sa.update(RecordEntry)
+        .where(col(RecordEntry.object_type) == object_type, col(RecordEntry.object_id) == object_id)
+        .values(content=sa.null())
+    )
+
+
 def tombstone(session: Session, *, subject_id: uuid.UUID) -> None:
     """Take the content of every entry about `subject_id` out of the public record.
     Hashes stay, so the chain still verifies and shows that something was there."""
