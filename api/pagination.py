@@ -88,13 +88,19 @@ def keyset_page(
     id_column: Any,
     limit: int,
     cursor: str | None,
+    descending: bool = False,
 ) -> tuple[list[Any], str | None]:
-    """One ascending keyset page over (an instant, an id): stable while rows are added."""
+    """One keyset page over (an instant, an id), oldest first or newest first: stable
+    while rows are added, with no offset."""
     after = decode_keyset_cursor(cursor)
     if after is not None:
         at, row_id = after
-        query = query.where((at_column > at) | ((at_column == at) & (id_column > row_id)))
-    rows = list(session.exec(query.order_by(at_column, id_column).limit(limit + 1)))
+        if descending:
+            query = query.where((at_column < at) | ((at_column == at) & (id_column < row_id)))
+        else:
+            query = query.where((at_column > at) | ((at_column == at) & (id_column > row_id)))
+    order = (at_column.desc(), id_column.desc()) if descending else (at_column, id_column)
+    rows = list(session.exec(query.order_by(*order).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     if not more:

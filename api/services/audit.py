@@ -3,9 +3,9 @@
 import uuid
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from api.pagination import decode_keyset_cursor, encode_cursor
+from api.pagination import keyset_page
 from models.submission import AuditEntry
 from models.user import User
 
@@ -34,17 +34,15 @@ def page(
     session: Session, *, limit: int, cursor: str | None, target_id: uuid.UUID | None = None
 ) -> tuple[list[AuditEntry], str | None]:
     """Newest first."""
-    query = select(AuditEntry).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
+    query = select(AuditEntry)
     if target_id is not None:
         query = query.where(AuditEntry.target_id == target_id)
-    after = decode_keyset_cursor(cursor)
-    if after is not None:
-        at, entry_id = after
-        query = query.where(
-            (col(AuditEntry.at) < at)
-            | ((col(AuditEntry.at) == at) & (col(AuditEntry.id) < entry_id))
-        )
-    rows = list(session.exec(query.limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_cursor([rows[-1].at.isoformat(), str(rows[-1].id)]) if more else None)
+    return keyset_page(
+        session,
+        query,
+        at_column=AuditEntry.at,
+        id_column=AuditEntry.id,
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )

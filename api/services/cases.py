@@ -4,14 +4,13 @@ import unicodedata
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from api import clock
 from api.errors import Conflict, NotFound
-from api.pagination import decode_keyset_cursor, encode_cursor
+from api.pagination import keyset_page
 from api.permissions import Permission, can
 from api.services import audit, events, submissions
 from models.case import (
@@ -233,20 +232,14 @@ def page(
             )
             .exists()
         )
-    after = decode_keyset_cursor(cursor)
-    if after is not None:
-        at, cid = after
-        query = query.where(
-            (col(Case.published_at) > at) | ((col(Case.published_at) == at) & (col(Case.id) > cid))
-        )
-    rows = list(session.exec(query.order_by(col(Case.published_at), col(Case.id)).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if not more:
-        return rows, None
-    last = rows[-1]
-    assert last.published_at is not None
-    return rows, encode_cursor([last.published_at.isoformat(), str(last.id)])
+    return keyset_page(
+        session,
+        query,
+        at_column=Case.published_at,
+        id_column=Case.id,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 def _public_name(case: Case) -> tuple[str, str | None]:
@@ -352,7 +345,3 @@ def detail(session: Session, *, case: Case, private: bool) -> CaseDetail:
         review=CaseReview(case.review),
         review_reason=case.review_reason,
     )
-
-
-def today() -> date:
-    return clock.now().date()

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from api import clock
-from api.errors import Conflict, Forbidden, NotFound, Unprocessable
-from api.pagination import decode_keyset_cursor, encode_cursor
+from api.errors import Conflict, NotFound, Unprocessable
+from api.pagination import keyset_page
 from api.permissions import Permission, can
 from api.services import audit, events, rounds, themes
 from models.dialogue import Delegation
@@ -282,11 +282,6 @@ def moderate(
     return submission
 
 
-def require_can_moderate(user: User) -> None:
-    if not can(user.role, Permission.moderate):
-        raise Forbidden("Only moderators decide on submissions.")
-
-
 # --- pages -------------------------------------------------------------------------
 
 
@@ -295,7 +290,15 @@ def mine(
 ) -> tuple[list[Submission], str | None]:
     """The author's own, newest first, every status."""
     query = select(Submission).where(Submission.author_id == author.id)
-    return _newest_first(session, query, limit=limit, cursor=cursor)
+    return keyset_page(
+        session,
+        query,
+        at_column=Submission.created_at,
+        id_column=Submission.id,
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )
 
 
 def queue(
@@ -305,44 +308,14 @@ def queue(
     query = select(Submission).where(Submission.status == Status.pending.value)
     if round_id is not None:
         query = query.where(Submission.round_id == round_id)
-    query = query.order_by(col(Submission.created_at), col(Submission.id))
-    after = decode_keyset_cursor(cursor)
-    if after is not None:
-        at, sid = after
-        query = query.where(
-            (col(Submission.created_at) > at)
-            | ((col(Submission.created_at) == at) & (col(Submission.id) > sid))
-        )
-    rows = list(session.exec(query.limit(limit + 1)))
-    return _cut(rows, limit, lambda s: s.created_at)
-
-
-def _newest_first(
-    session: Session,
-    query: sa.Select,
-    *,
-    limit: int,
-    cursor: str | None,  # type: ignore[type-arg]
-) -> tuple[list[Submission], str | None]:
-    query = query.order_by(col(Submission.created_at).desc(), col(Submission.id).desc())
-    after = decode_keyset_cursor(cursor)
-    if after is not None:
-        at, sid = after
-        query = query.where(
-            (col(Submission.created_at) < at)
-            | ((col(Submission.created_at) == at) & (col(Submission.id) < sid))
-        )
-    rows = list(session.exec(query.limit(limit + 1)))  # type: ignore[call-overload]
-    return _cut(rows, limit, lambda s: s.created_at)
-
-
-def _cut(rows: list[Submission], limit: int, key: object) -> tuple[list[Submission], str | None]:
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if not more:
-        return rows, None
-    last = rows[-1]
-    return rows, encode_cursor([key(last).isoformat(), str(last.id)])  # type: ignore[operator]
+    return keyset_page(
+        session,
+        query,
+        at_column=Submission.created_at,
+        id_column=Submission.id,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 # --- views: a constant number of queries for a page of any size --------------------
