@@ -15,9 +15,10 @@ gave 159 errors). So `get_session` first takes a slot (fewer slots than pool
 connections and thread tokens) and, on SQLite, the single writer's turn.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 import anyio
@@ -31,6 +32,8 @@ from sqlmodel import Session
 
 from api.config import normalise_database_url
 from api.errors import Busy
+
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -104,6 +107,10 @@ def _slot_count(engine: Engine) -> int:
     overflow = getattr(pool, "_max_overflow", 0)
     connections = size + max(overflow, 0) if size is not None else 16
     threads = int(anyio.to_thread.current_default_thread_limiter().total_tokens)
+    import os
+
+    if os.environ.get("XSLOTS"):
+        return int(os.environ["XSLOTS"])
     return max(1, min(connections - SPARE_CONNECTIONS, threads - SPARE_THREADS))
 
 
@@ -140,16 +147,11 @@ async def _in_thread(session: Session, commit: bool) -> None:
         await anyio.to_thread.run_sync(_finish, session, commit, limiter=anyio.CapacityLimiter(1))
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One transaction per request.
-
-    Used with ``Depends(..., scope="function")`` so the commit runs as soon as
-    the endpoint returns, before a single byte of the response is sent: a 201
-    always means the row is stored.
-    """
-    state = request.app.state
-    write = request.method in WRITE_METHODS
-    gate = _gate(state.engine)
+@asynccontextmanager
+async def _turn(engine: Engine, *, write: bool) -> AsyncIterator[None]:
+    """A slot, and on SQLite for a write the single writer's turn, or `Busy` (503) after
+    `SESSION_WAIT_SECONDS`."""
+    gate = _gate(engine)
     writer_turn = gate.writer if write else None
     try:
         with anyio.fail_after(SESSION_WAIT_SECONDS):
@@ -164,6 +166,23 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     except TimeoutError:
         raise Busy("The database is busy; try again shortly.") from None
     try:
+        yield
+    finally:
+        gate.slots.release()
+        if writer_turn is not None:
+            writer_turn.release()
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request.
+
+    Used with ``Depends(..., scope="function")`` so the commit runs as soon as
+    the endpoint returns, before a single byte of the response is sent: a 201
+    always means the row is stored.
+    """
+    state = request.app.state
+    write = request.method in WRITE_METHODS
+    async with _turn(state.engine, write=write):
         session = Session(state.write_engine if write else state.engine, expire_on_commit=False)
         try:
             yield session
@@ -171,7 +190,28 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             await _in_thread(session, commit=False)
             raise
         await _in_thread(session, commit=True)
-    finally:
-        gate.slots.release()
-        if writer_turn is not None:
-            writer_turn.release()
+
+
+def _transaction(engine: Engine, work: Callable[[Session], T]) -> T:
+    with Session(engine, expire_on_commit=False) as session:
+        result = work(session)
+        session.commit()
+        return result
+
+
+async def run(request: Request, work: Callable[[Session], T]) -> T:
+    """`work(session)` and its commit in one worker thread, in the request's turn.
+
+    For the hot public reads: the same transaction and gate as `get_session`, but one
+    hop to a thread and back instead of one per dependency, endpoint, response check
+    and commit (under load each hop costs more than the work). `work` returns the
+    response itself, serialised in that thread too.
+    """
+    state = request.app.state
+    write = request.method in WRITE_METHODS
+    async with _turn(state.engine, write=write):
+        with anyio.CancelScope(shield=True):
+            result = await anyio.to_thread.run_sync(
+                _transaction, state.write_engine if write else state.engine, work
+            )
+    return result

@@ -18,12 +18,17 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that neither block nor touch the database are `async def`: FastAPI runs a
+# plain `def` dependency in a worker thread, and each hop to a thread and back costs more
+# than the work under load.
+
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_security(request: Request) -> Security:
+async def get_security(request: Request) -> Security:
     security: Security = request.app.state.security
     return security
 
@@ -48,7 +53,7 @@ def optional_user(
     return user
 
 
-def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     if user is None:
         raise Unauthorized("Sign in first: send `Authorization: Bearer <access token>`.")
     return user
@@ -65,7 +70,7 @@ def require(permission: Permission) -> object:
     nothing: 403. A *resource* the caller may not see answers 404 instead.
     """
 
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if not can(user.role, permission):
             raise Forbidden(f"Your role may not do this ({permission.value}).")
         return user

@@ -73,6 +73,20 @@ def decode_keyset_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | Non
     return at, row_id
 
 
+def json_response(model: BaseModel) -> Response:
+    """A model as JSON bytes, serialised here (for `db.run`, in its worker thread) rather
+    than checked and serialised again by FastAPI: the declared `response_model` still
+    documents it, and `model` is already of that type."""
+    return Response(model.model_dump_json(by_alias=True), media_type="application/json")
+
+
+def page_response(request: Request, page: Page[Any]) -> Response:
+    """A page as JSON with its ``Link: rel="next"`` header."""
+    response = json_response(page)
+    link_next(request, response, page.next_cursor)
+    return response
+
+
 def link_next(request: Request, response: Response, next_cursor: str | None) -> None:
     """Set the RFC 8288 ``Link: rel="next"`` header for a page that has a successor."""
     if next_cursor:

@@ -4,10 +4,12 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from sqlmodel import Session
 
+from api import db
 from api.deps import Admin, SessionDep
 from api.errors import error_responses
-from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, link_next
+from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, page_response
 from api.routes.dialogues import DialogueDep
 from api.services import accountability, record, rounds, submissions
 from models.round import Round, RoundCreate, RoundPublic, RoundUpdate
@@ -67,17 +69,18 @@ def update_round(
     return _public(session, rnd, response)
 
 
+RecordPage = Page[SubmissionPublic]
+
+
 @router.get(
     "/rounds/{round_id}/record",
-    response_model=Page[SubmissionPublic],
+    response_model=RecordPage,
     responses=error_responses(400, 404, 422),
     tags=["public record"],
 )
-def round_record(
-    rnd: RoundDep,
+async def round_record(
+    round_id: uuid.UUID,
     request: Request,
-    response: Response,
-    session: SessionDep,
     theme: Annotated[str | None, Query(max_length=64, description="A theme slug.")] = None,
     kind: Annotated[Kind | None, Query()] = None,
     delegation: Annotated[
@@ -93,15 +96,20 @@ def round_record(
     ] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> Page[SubmissionPublic]:
+) -> Response:
     """Published submissions of the round with their current responses, in publication order."""
     filters = record.RecordFilters(
         theme=theme, kind=kind, delegation=delegation, answered=answered, q=q
     )
-    rows, next_cursor = record.page(session, rnd=rnd, filters=filters, limit=limit, cursor=cursor)
-    link_next(request, response, next_cursor)
-    items = submissions.views(session, rows, view=submissions.View.public, counted=True)
-    return Page(items=items, next_cursor=next_cursor)
+
+    def work(session: Session) -> Response:
+        rows, next_cursor = record.page(
+            session, round_id=round_id, filters=filters, limit=limit, cursor=cursor
+        )
+        items = submissions.views(session, rows, view=submissions.View.public, counted=True)
+        return page_response(request, RecordPage(items=items, next_cursor=next_cursor))
+
+    return await db.run(request, work)
 
 
 @router.get(

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from api import clock
 from api.pagination import decode_keyset_cursor, encode_cursor
+from api.services import rounds
 from api.services.submissions import search_pattern, view_query
 from models.dialogue import Delegation
 from models.response import AnswerAssessment, Response, ResponseKind, ResponseRevision
@@ -55,13 +56,22 @@ def _current_answer_exists(delegation_code: str | None) -> sa.Exists:
 
 
 def page(
-    session: Session, *, rnd: Round, filters: RecordFilters, limit: int, cursor: str | None
+    session: Session,
+    *,
+    round_id: uuid.UUID,
+    filters: RecordFilters,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[Any], str | None]:
     """Published submissions of the round in publication order: new ones join the end,
     so a client paging through never misses or repeats one. Rows of
-    `submissions.view_query()`, for `submissions.views(..., counted=True)`."""
+    `submissions.view_query()`, for `submissions.views(..., counted=True)`.
+
+    The round is looked up only when the page is empty (a page with rows proves it
+    exists): no such round is a 404, a round with nothing (more) to show an empty page.
+    """
     query = view_query().where(
-        col(Submission.round_id) == rnd.id, col(Submission.status) == Status.published.value
+        col(Submission.round_id) == round_id, col(Submission.status) == Status.published.value
     )
     if filters.kind is not None:
         query = query.where(col(Submission.kind) == filters.kind.value)
@@ -106,6 +116,8 @@ def page(
     query = query.order_by(col(Submission.published_at), col(Submission.id)).limit(limit + 1)
     session.flush()
     rows = list(session.connection().execute(query).all())
+    if not rows:
+        rounds.get_or_404(session, round_id=round_id)
     more = len(rows) > limit
     rows = rows[:limit]
     if not more:

@@ -8,6 +8,7 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import TypeAdapter
 from sqlmodel import Session, col, select
 
 from api import clock
@@ -23,7 +24,6 @@ from models.submission import (
     Decision,
     Endorsement,
     ModerationCreate,
-    Ratings,
     ResponsePublic,
     Status,
     Submission,
@@ -464,13 +464,20 @@ def _count_endorsements_and_handles(
             endorsements[key] = n
 
 
+_PUBLIC_VIEWS = TypeAdapter(list[SubmissionPublic])
+_PRIVATE_VIEWS = TypeAdapter(list[SubmissionPrivate])
+_RESPONSE_VIEWS = TypeAdapter(list[ResponsePublic])
+_RATINGS = tuple(rating.value for rating in Rating)
+
+
 def views(
     session: Session, submissions: Sequence[Any], *, view: View, counted: bool = False
 ) -> list[SubmissionPublic]:
     """Build the views of a page of submissions with three queries: themes and
     addressees, endorsements and handles, responses. `submissions` are `Submission`s,
     or, for the public view, rows of `view_query()` with `counted` (their endorsement
-    counts and handles are in them)."""
+    counts and handles are in them). The fields are gathered as plain dicts and
+    validated in one call for the page."""
     if not submissions:
         return []
     ids = [s.id for s in submissions]
@@ -488,43 +495,41 @@ def views(
         assert view == View.public
     else:
         _count_endorsements_and_handles(session, submissions, endorsements, handles)
-    responses = response_views(session, submission_ids=ids)
-    out: list[SubmissionPublic] = []
+    responses = _response_fields(session, submission_ids=ids)
+    out: list[dict[str, Any]] = []
     for s in submissions:
         author = None
         if s.attribution == Attribution.handle.value:
             author = s.author_handle if counted else handles.get(s.author_id)
         elif s.attribution == Attribution.organisation.value:
             author = s.organisation
-        fields = dict(
-            id=s.id,
-            round_id=s.round_id,
-            kind=s.kind,
-            title=s.title,
-            body=s.body,
-            language=s.language,
-            themes=theme_slugs.get(s.id, []),
-            addressed_to=addressed.get(s.id, []),
-            attribution=s.attribution,
-            author=author,
-            case_id=s.case_id,
-            published_at=s.published_at,
-            endorsement_count=s.endorsement_count if counted else endorsements.get(s.id, 0),
-            responses=responses.get(s.id, []),
-        )
+        fields = {
+            "id": s.id,
+            "round_id": s.round_id,
+            "kind": s.kind,
+            "title": s.title,
+            "body": s.body,
+            "language": s.language,
+            "themes": theme_slugs.get(s.id, []),
+            "addressed_to": addressed.get(s.id, []),
+            "attribution": s.attribution,
+            "author": author,
+            "case_id": s.case_id,
+            "published_at": s.published_at,
+            "endorsement_count": s.endorsement_count if counted else endorsements.get(s.id, 0),
+            "responses": responses.get(s.id, []),
+        }
         if view == View.private:
-            out.append(
-                SubmissionPrivate(
-                    **fields,
-                    status=s.status,
-                    status_reason=s.status_reason,
-                    created_at=s.created_at,
-                    updated_at=s.updated_at,
-                )
-            )
-        else:
-            out.append(SubmissionPublic(**fields))
-    return out
+            fields |= {
+                "status": s.status,
+                "status_reason": s.status_reason,
+                "created_at": s.created_at,
+                "updated_at": s.updated_at,
+            }
+        out.append(fields)
+    if view == View.private:
+        return list(_PRIVATE_VIEWS.validate_python(out))
+    return _PUBLIC_VIEWS.validate_python(out)
 
 
 def _rating_count(rating: Rating) -> sa.ScalarSelect[Any]:
@@ -594,21 +599,21 @@ def _response_queries() -> dict[tuple[bool, bool], sa.Select[Any]]:
 _RESPONSE_QUERIES = _response_queries()
 
 
-def response_views(
+def _response_fields(
     session: Session,
     *,
     submission_ids: list[uuid.UUID] | None = None,
     response_ids: list[uuid.UUID] | None = None,
-) -> dict[uuid.UUID, list[ResponsePublic]]:
-    """Current responses (their latest revision), with their ratings, by submission id:
-    one query."""
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """The fields of `ResponsePublic` for current responses (their latest revision),
+    with their ratings, by submission id: one query."""
     params: dict[str, Any] = {}
     if submission_ids is not None:
         params["submission_ids"] = submission_ids
     if response_ids is not None:
         params["response_ids"] = response_ids
     query = _RESPONSE_QUERIES[(submission_ids is not None, response_ids is not None)]
-    out: dict[uuid.UUID, list[ResponsePublic]] = defaultdict(list)
+    out: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for (
         rid,
         sid,
@@ -624,19 +629,31 @@ def response_views(
         *ratings,
     ) in _rows(session, query, params):
         out[sid].append(
-            ResponsePublic(
-                id=rid,
-                submission_id=sid,
-                delegation=code,
-                kind=kind,
-                body=body,
-                language=language,
-                reason_code=reason_code,
-                responded_at=responded_at,
-                updated_at=updated_at,
-                revision_count=revision_count,
-                late=responded_at > due,
-                ratings=Ratings(**{r.value: n for r, n in zip(Rating, ratings, strict=True)}),
-            )
+            {
+                "id": rid,
+                "submission_id": sid,
+                "delegation": code,
+                "kind": kind,
+                "body": body,
+                "language": language,
+                "reason_code": reason_code,
+                "responded_at": responded_at,
+                "updated_at": updated_at,
+                "revision_count": revision_count,
+                "late": responded_at > due,
+                "ratings": dict(zip(_RATINGS, ratings, strict=True)),
+            }
         )
     return out
+
+
+def response_views(
+    session: Session,
+    *,
+    submission_ids: list[uuid.UUID] | None = None,
+    response_ids: list[uuid.UUID] | None = None,
+) -> dict[uuid.UUID, list[ResponsePublic]]:
+    """Current responses (their latest revision), with their ratings, by submission id:
+    one query."""
+    fields = _response_fields(session, submission_ids=submission_ids, response_ids=response_ids)
+    return {sid: _RESPONSE_VIEWS.validate_python(responses) for sid, responses in fields.items()}
