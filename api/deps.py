@@ -37,10 +37,12 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SecurityDep = Annotated[Security, Depends(get_security)]
 
 
-def optional_user(
-    session: SessionDep, security: SecurityDep, token: Annotated[str | None, Depends(oauth2)]
-) -> User | None:
-    """The caller, reloaded on every request (so a role change applies at once), or None."""
+BearerToken = Annotated[str | None, Depends(oauth2)]
+
+
+def caller(session: Session, security: Security, token: str | None) -> User | None:
+    """The user a bearer token names, reloaded (so a role change applies at once), or None
+    without a token; 401 for a token that is not valid or no longer valid."""
     if token is None:
         return None
     try:
@@ -53,10 +55,34 @@ def optional_user(
     return user
 
 
-async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+def signed_in(user: User | None) -> User:
     if user is None:
         raise Unauthorized("Sign in first: send `Authorization: Bearer <access token>`.")
     return user
+
+
+def allowed(user: User, permission: Permission) -> User:
+    """Every route is listed in the OpenAPI document, so refusing an action hides
+    nothing: 403. A *resource* the caller may not see answers 404 instead."""
+    if not can(user.role, permission):
+        raise Forbidden(f"Your role may not do this ({permission.value}).")
+    return user
+
+
+def authorize(
+    session: Session, security: Security, token: str | None, permission: Permission
+) -> User:
+    """`require(permission)` for work done in `db.run`: the caller, who must hold it."""
+    return allowed(signed_in(caller(session, security, token)), permission)
+
+
+def optional_user(session: SessionDep, security: SecurityDep, token: BearerToken) -> User | None:
+    """The caller, or None."""
+    return caller(session, security, token)
+
+
+async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    return signed_in(user)
 
 
 MaybeUser = Annotated[User | None, Depends(optional_user)]
@@ -64,16 +90,10 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 
 def require(permission: Permission) -> object:
-    """A dependency that lets through only callers whose role holds `permission`.
-
-    Every route is listed in the OpenAPI document, so refusing an action hides
-    nothing: 403. A *resource* the caller may not see answers 404 instead.
-    """
+    """A dependency that lets through only callers whose role holds `permission`."""
 
     async def check(user: CurrentUser) -> User:
-        if not can(user.role, permission):
-            raise Forbidden(f"Your role may not do this ({permission.value}).")
-        return user
+        return allowed(user, permission)
 
     return Depends(check)
 

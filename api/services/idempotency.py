@@ -2,11 +2,14 @@
 
 import hashlib
 import json
-from typing import Any
+import uuid
+from typing import Any, NamedTuple
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
 from api.errors import Unprocessable
+from models.base import utcnow
 from models.submission import IdempotencyRecord
 from models.user import User
 
@@ -16,30 +19,44 @@ def fingerprint(path: str, body: Any) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def replay(
-    session: Session, *, user: User, key: str, request_hash: str
-) -> IdempotencyRecord | None:
+_RECORD: sa.Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+
+
+class Stored(NamedTuple):
+    status_code: int
+    response: Any
+
+
+def replay(session: Session, *, user: User, key: str, request_hash: str) -> Stored | None:
     """The stored answer for this key, or None; the same key with another body is a 422."""
-    stored = session.exec(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == user.id, IdempotencyRecord.key == key
+    row = (
+        session.connection()
+        .execute(
+            sa.select(_RECORD.c.request_hash, _RECORD.c.status_code, _RECORD.c.response).where(
+                _RECORD.c.user_id == user.id, _RECORD.c.key == key
+            )
         )
-    ).first()
-    if stored is not None and stored.request_hash != request_hash:
+        .first()
+    )
+    if row is None:
+        return None
+    if row.request_hash != request_hash:
         raise Unprocessable("This Idempotency-Key was used with a different request body.")
-    return stored
+    return Stored(row.status_code, row.response)
 
 
 def remember(
     session: Session, *, user: User, key: str, request_hash: str, status_code: int, body: Any
 ) -> None:
-    session.add(
-        IdempotencyRecord(
-            user_id=user.id,
-            key=key,
-            request_hash=request_hash,
-            status_code=status_code,
-            response=body,
-        )
+    session.connection().execute(
+        sa.insert(_RECORD),
+        {
+            "id": uuid.uuid4(),
+            "user_id": user.id,
+            "key": key,
+            "request_hash": request_hash,
+            "status_code": status_code,
+            "response": body,
+            "created_at": utcnow(),
+        },
     )
-    session.flush()

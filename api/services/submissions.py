@@ -77,19 +77,29 @@ def _set_links(
     submission: Submission,
     theme_ids: list[uuid.UUID],
     delegation_ids: list[uuid.UUID],
+    replace: bool = True,
 ) -> None:
-    session.execute(
-        sa.delete(SubmissionTheme).where(col(SubmissionTheme.submission_id) == submission.id)
-    )
-    session.execute(
-        sa.delete(SubmissionAddressee).where(
-            col(SubmissionAddressee.submission_id) == submission.id
+    """Store a submission's themes and addressees (plain inserts: no ORM objects);
+    `replace=False` for a new submission, which has none to delete."""
+    if replace:
+        session.execute(
+            sa.delete(SubmissionTheme).where(col(SubmissionTheme.submission_id) == submission.id)
         )
-    )
-    session.add_all(SubmissionTheme(submission_id=submission.id, theme_id=t) for t in theme_ids)
-    session.add_all(
-        SubmissionAddressee(submission_id=submission.id, delegation_id=d) for d in delegation_ids
-    )
+        session.execute(
+            sa.delete(SubmissionAddressee).where(
+                col(SubmissionAddressee.submission_id) == submission.id
+            )
+        )
+    if theme_ids:
+        session.execute(
+            sa.insert(_SUBMISSION_THEME),
+            [{"submission_id": submission.id, "theme_id": t} for t in theme_ids],
+        )
+    if delegation_ids:
+        session.execute(
+            sa.insert(_SUBMISSION_ADDRESSEE),
+            [{"submission_id": submission.id, "delegation_id": d} for d in delegation_ids],
+        )
 
 
 def create(session: Session, *, rnd: Round, data: SubmissionCreate, author: User) -> Submission:
@@ -115,8 +125,13 @@ def create(session: Session, *, rnd: Round, data: SubmissionCreate, author: User
     )
     session.add(submission)
     session.flush()
-    _set_links(session, submission=submission, theme_ids=theme_ids, delegation_ids=delegation_ids)
-    session.flush()
+    _set_links(
+        session,
+        submission=submission,
+        theme_ids=theme_ids,
+        delegation_ids=delegation_ids,
+        replace=False,
+    )
     return submission
 
 
@@ -470,6 +485,67 @@ _RESPONSE_VIEWS = TypeAdapter(list[ResponsePublic])
 _RATINGS = tuple(rating.value for rating in Rating)
 
 
+def _fields(
+    s: Any,
+    *,
+    view: View,
+    themes: list[str],
+    addressed_to: list[str],
+    handle: str | None,
+    endorsement_count: int,
+    responses: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The fields of a submission's view; `handle` is its author's handle, if known."""
+    author = None
+    if s.attribution == Attribution.handle.value:
+        author = handle
+    elif s.attribution == Attribution.organisation.value:
+        author = s.organisation
+    fields = {
+        "id": s.id,
+        "round_id": s.round_id,
+        "kind": s.kind,
+        "title": s.title,
+        "body": s.body,
+        "language": s.language,
+        "themes": themes,
+        "addressed_to": addressed_to,
+        "attribution": s.attribution,
+        "author": author,
+        "case_id": s.case_id,
+        "published_at": s.published_at,
+        "endorsement_count": endorsement_count,
+        "responses": responses,
+    }
+    if view == View.private:
+        fields |= {
+            "status": s.status,
+            "status_reason": s.status_reason,
+            "created_at": s.created_at,
+            "updated_at": s.updated_at,
+        }
+    return fields
+
+
+def created_view(
+    submission: Submission, *, data: SubmissionCreate, author: User
+) -> SubmissionPrivate:
+    """The author's view of a submission `create` just made, without a query: its themes
+    and addressees are those given (sorted and unique, as `views` lists them), and it
+    has no endorsements or responses yet."""
+    return SubmissionPrivate.model_validate(
+        _fields(
+            submission,
+            view=View.private,
+            themes=data.themes,
+            addressed_to=data.addressed_to,
+            handle=author.handle,
+            endorsement_count=0,
+            responses=[],
+        )
+    )
+
+
 def views(
     session: Session, submissions: Sequence[Any], *, view: View, counted: bool = False
 ) -> list[SubmissionPublic]:
@@ -498,35 +574,18 @@ def views(
     responses = _response_fields(session, submission_ids=ids)
     out: list[dict[str, Any]] = []
     for s in submissions:
-        author = None
-        if s.attribution == Attribution.handle.value:
-            author = s.author_handle if counted else handles.get(s.author_id)
-        elif s.attribution == Attribution.organisation.value:
-            author = s.organisation
-        fields = {
-            "id": s.id,
-            "round_id": s.round_id,
-            "kind": s.kind,
-            "title": s.title,
-            "body": s.body,
-            "language": s.language,
-            "themes": theme_slugs.get(s.id, []),
-            "addressed_to": addressed.get(s.id, []),
-            "attribution": s.attribution,
-            "author": author,
-            "case_id": s.case_id,
-            "published_at": s.published_at,
-            "endorsement_count": s.endorsement_count if counted else endorsements.get(s.id, 0),
-            "responses": responses.get(s.id, []),
-        }
-        if view == View.private:
-            fields |= {
-                "status": s.status,
-                "status_reason": s.status_reason,
-                "created_at": s.created_at,
-                "updated_at": s.updated_at,
-            }
-        out.append(fields)
+        handle = s.author_handle if counted else handles.get(s.author_id)
+        out.append(
+            _fields(
+                s,
+                view=view,
+                themes=theme_slugs.get(s.id, []),
+                addressed_to=addressed.get(s.id, []),
+                handle=handle,
+                endorsement_count=(s.endorsement_count if counted else endorsements.get(s.id, 0)),
+                responses=responses.get(s.id, []),
+            )
+        )
     if view == View.private:
         return list(_PRIVATE_VIEWS.validate_python(out))
     return _PUBLIC_VIEWS.validate_python(out)
