@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(default=1, ge=1)
     hash_concurrency: int = Field(default=2, ge=1)
 
+    # Requests using the database at once (None: 4 on SQLite, 6 on PostgreSQL); the
+    # others wait their turn in the event loop (api/db.py).
+    db_concurrency: int | None = Field(default=None, ge=1, le=64)
+
     # Login throttling, held in memory only.
     login_failures_per_account: int = Field(default=5, ge=1)
     login_attempts_per_address: int = Field(default=30, ge=1)

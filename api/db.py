@@ -53,12 +53,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             pool_size=16,
             max_overflow=16,
+            # the most recently used connection first: a few connections with warm
+            # page caches serve the load, the rest stay small
+            pool_use_lifo=True,
             **kwargs,
         )
         _configure_sqlite(engine)
         return engine
     return sa.create_engine(
-        url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_recycle=1800, **kwargs
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        pool_use_lifo=True,
+        **kwargs,
     )
 
 
@@ -101,20 +110,29 @@ class _Gate:
 _gates: RunVar["WeakKeyDictionary[Engine, _Gate]"] = RunVar("civic_input_db_gates")
 
 
-def _slot_count(engine: Engine) -> int:
+def default_concurrency(engine: Engine) -> int:
+    """How many requests use the database at once, by default.
+
+    A request's Python work holds the GIL, so many more requests in flight than cores
+    only makes them take turns at it (at 32 connections, 28 slots cost twice the CPU
+    per request of 2 or 4: bench/RESULTS.md). Two more than the Argon2 hashes that may
+    run at once (a sign-in holds its slot while it hashes), so a flood of sign-ins
+    never holds them all; PostgreSQL works in processes of its own, so a request
+    waiting for it leaves the GIL to another: two more there."""
+    return 4 if engine.dialect.name == "sqlite" else 6
+
+
+def _slot_count(engine: Engine, wanted: int) -> int:
+    """`wanted`, but fewer than the pool's connections and the worker threads."""
     pool = engine.pool
     size = pool.size() if isinstance(pool, sa.pool.QueuePool) else None
     overflow = getattr(pool, "_max_overflow", 0)
     connections = size + max(overflow, 0) if size is not None else 16
     threads = int(anyio.to_thread.current_default_thread_limiter().total_tokens)
-    import os
-
-    if os.environ.get("XSLOTS"):
-        return int(os.environ["XSLOTS"])
-    return max(1, min(connections - SPARE_CONNECTIONS, threads - SPARE_THREADS))
+    return max(1, min(wanted, connections - SPARE_CONNECTIONS, threads - SPARE_THREADS))
 
 
-def _gate(engine: Engine) -> _Gate:
+def _gate(engine: Engine, concurrency: int) -> _Gate:
     try:
         gates = _gates.get()
     except LookupError:
@@ -123,7 +141,7 @@ def _gate(engine: Engine) -> _Gate:
     gate = gates.get(engine)
     if gate is None:
         gate = _Gate(
-            slots=anyio.Semaphore(_slot_count(engine)),
+            slots=anyio.Semaphore(_slot_count(engine, concurrency)),
             writer=anyio.Semaphore(1) if engine.dialect.name == "sqlite" else None,
         )
         gates[engine] = gate
@@ -148,10 +166,10 @@ async def _in_thread(session: Session, commit: bool) -> None:
 
 
 @asynccontextmanager
-async def _turn(engine: Engine, *, write: bool) -> AsyncIterator[None]:
+async def _turn(state: Any, *, write: bool) -> AsyncIterator[None]:
     """A slot, and on SQLite for a write the single writer's turn, or `Busy` (503) after
-    `SESSION_WAIT_SECONDS`."""
-    gate = _gate(engine)
+    `SESSION_WAIT_SECONDS`. `state` is the app's: its engine and `db_concurrency`."""
+    gate = _gate(state.engine, state.db_concurrency)
     writer_turn = gate.writer if write else None
     try:
         with anyio.fail_after(SESSION_WAIT_SECONDS):
@@ -182,7 +200,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """
     state = request.app.state
     write = request.method in WRITE_METHODS
-    async with _turn(state.engine, write=write):
+    async with _turn(state, write=write):
         session = Session(state.write_engine if write else state.engine, expire_on_commit=False)
         try:
             yield session
@@ -209,7 +227,7 @@ async def run(request: Request, work: Callable[[Session], T]) -> T:
     """
     state = request.app.state
     write = request.method in WRITE_METHODS
-    async with _turn(state.engine, write=write):
+    async with _turn(state, write=write):
         with anyio.CancelScope(shield=True):
             result = await anyio.to_thread.run_sync(
                 _transaction, state.write_engine if write else state.engine, work

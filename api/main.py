@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import __version__, docs, errors
 from api.cache import ResponseCache
 from api.config import Settings, get_settings
-from api.db import make_engine, writer
+from api.db import default_concurrency, make_engine, writer
 from api.middleware import AccessLog, BodyLimit, CatchAll, ConditionalGet
 from api.routes import (
     audit,
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.write_engine = writer(engine)
+    app.state.db_concurrency = settings.db_concurrency or default_concurrency(engine)
     app.state.security = Security(settings)
 
     errors.install(app)

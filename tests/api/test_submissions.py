@@ -120,6 +120,39 @@ def test_an_activist_submits_while_the_round_accepts_submissions(client, rnd, he
 
 
 @pytest.mark.parametrize(
+    "attribution",
+    [
+        {"attribution": "anonymous"},
+        {"attribution": "handle"},
+        {"attribution": "organisation", "organisation": "Rights Watchers"},
+    ],
+    ids=lambda a: a["attribution"],
+)
+def test_the_answer_to_a_submission_is_what_its_author_reads_back(
+    client, rnd, headers, activist, attribution
+):
+    # the 201 body is built without reading the submission back: it must match a read
+    r = submit(
+        client,
+        rnd,
+        headers,
+        themes=["rule-of-law", "labour-rights", "rule-of-law"],
+        addressed_to=["us", "CN"],
+        **attribution,
+    )
+    assert r.status_code == 201, r.text
+    read = client.get(url(r.json()["id"]), headers=headers)
+    assert read.status_code == 200, read.text
+    assert r.json() == read.json()
+    assert r.json()["themes"] == ["labour-rights", "rule-of-law"]
+    assert r.json()["addressed_to"] == ["CN", "US"]
+    expected = {"anonymous": None, "handle": activist.handle}.get(
+        attribution["attribution"], "Rights Watchers"
+    )
+    assert r.json()["author"] == expected
+
+
+@pytest.mark.parametrize(
     "phase", [p for p in Phase if p != Phase.accepting_submissions], ids=lambda p: p.value
 )
 def test_submitting_in_any_other_phase_is_a_conflict_naming_the_phase(
