@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
+import pydantic_core
 from fastapi import Query, Request, Response
 from pydantic import BaseModel, Field
 
@@ -82,10 +83,14 @@ def json_response(model: BaseModel, *, status_code: int = 200) -> Response:
     )
 
 
-def page_response(request: Request, page: Page[Any]) -> Response:
-    """A page as JSON with its ``Link: rel="next"`` header."""
-    response = json_response(page)
-    link_next(request, response, page.next_cursor)
+def page_response(request: Request, page: dict[str, Any]) -> Response:
+    """A page (`items` and `next_cursor`) as JSON with its ``Link: rel="next"`` header.
+
+    The items are plain dicts in their model's field order, of values pydantic
+    serialises (UUIDs, instants, ...): written as the model would write them, without
+    building and checking a model per item first (tests/api/test_record.py compares)."""
+    response = Response(pydantic_core.to_json(page), media_type="application/json")
+    link_next(request, response, page["next_cursor"])
     return response
 
 

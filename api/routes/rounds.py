@@ -106,8 +106,8 @@ async def round_record(
         rows, next_cursor = record.page(
             session, round_id=round_id, filters=filters, limit=limit, cursor=cursor
         )
-        items = submissions.views(session, rows, view=submissions.View.public, counted=True)
-        return page_response(request, RecordPage(items=items, next_cursor=next_cursor))
+        items = submissions.view_fields(session, rows, view=submissions.View.public, counted=True)
+        return page_response(request, {"items": items, "next_cursor": next_cursor})
 
     return await db.run(request, work)
 

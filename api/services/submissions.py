@@ -389,17 +389,36 @@ def _handle() -> sa.Case[Any]:
     )
 
 
+def _joined_names(link: sa.Table, named: sa.Table, key: str, name: str) -> sa.ScalarSelect[Any]:
+    """The names (theme slugs, delegation codes) linked to the submission, joined by
+    commas, in no particular order (`_split` sorts them)."""
+    return (
+        sa.select(sa.func.aggregate_strings(named.c[name], ","))
+        .select_from(link.join(named, named.c.id == link.c[key]))
+        .where(link.c.submission_id == _SUBMISSION.c.id)
+        .scalar_subquery()
+    )
+
+
+def _split(names: str | None) -> list[str]:
+    return sorted(names.split(",")) if names else []
+
+
 _VIEW_QUERY = sa.select(
     *_PUBLIC_COLUMNS,
     _endorsement_count().label("endorsement_count"),
     _handle().label("author_handle"),
+    _joined_names(_SUBMISSION_THEME, _THEME, "theme_id", "slug").label("theme_slugs"),
+    _joined_names(_SUBMISSION_ADDRESSEE, _DELEGATION, "delegation_id", "code").label(
+        "delegation_codes"
+    ),
 )
 
 
 def view_query() -> sa.Select[Any]:
     """A select of submissions with what the public `views` needs of each, the
-    endorsement count and the author's handle included: `views(..., counted=True)`
-    then makes two queries, not three."""
+    endorsement count, the author's handle, the themes and the addressees included:
+    `views(..., counted=True)` then makes one more query, for the responses."""
     return _VIEW_QUERY
 
 
@@ -546,49 +565,56 @@ def created_view(
     )
 
 
-def views(
+def view_fields(
     session: Session, submissions: Sequence[Any], *, view: View, counted: bool = False
-) -> list[SubmissionPublic]:
-    """Build the views of a page of submissions with three queries: themes and
-    addressees, endorsements and handles, responses. `submissions` are `Submission`s,
-    or, for the public view, rows of `view_query()` with `counted` (their endorsement
-    counts and handles are in them). The fields are gathered as plain dicts and
-    validated in one call for the page."""
+) -> list[dict[str, Any]]:
+    """The fields of the views of a page of submissions, as plain dicts in the models'
+    field order. `submissions` are `Submission`s (three queries: themes and addressees,
+    endorsements and handles, responses) or, for the public view, rows of
+    `view_query()` with `counted` (one query: the rest is in the rows)."""
     if not submissions:
         return []
     ids = [s.id for s in submissions]
     theme_slugs: dict[uuid.UUID, list[str]] = defaultdict(list)
     addressed: dict[uuid.UUID, list[str]] = defaultdict(list)
-    # the keys come back as stored (no UUID built per row), then map to the ids given
-    known: dict[Any, uuid.UUID] = {sid: sid for sid in ids}
-    known.update((sid.hex, sid) for sid in ids)
-    for what, raw, name in _rows(session, _LINKS, {"ids": ids}):
-        sid = known.get(raw) or uuid.UUID(str(raw))
-        (addressed if what else theme_slugs)[sid].append(name)
     endorsements: dict[uuid.UUID, int] = {}
     handles: dict[uuid.UUID, str] = {}
     if counted:
         assert view == View.public
+        for s in submissions:
+            theme_slugs[s.id] = _split(s.theme_slugs)
+            addressed[s.id] = _split(s.delegation_codes)
     else:
+        # the keys come back as stored (no UUID built per row), then map to the ids given
+        known: dict[Any, uuid.UUID] = {sid: sid for sid in ids}
+        known.update((sid.hex, sid) for sid in ids)
+        for what, raw, name in _rows(session, _LINKS, {"ids": ids}):
+            sid = known.get(raw) or uuid.UUID(str(raw))
+            (addressed if what else theme_slugs)[sid].append(name)
         _count_endorsements_and_handles(session, submissions, endorsements, handles)
     responses = _response_fields(session, submission_ids=ids)
-    out: list[dict[str, Any]] = []
-    for s in submissions:
-        handle = s.author_handle if counted else handles.get(s.author_id)
-        out.append(
-            _fields(
-                s,
-                view=view,
-                themes=theme_slugs.get(s.id, []),
-                addressed_to=addressed.get(s.id, []),
-                handle=handle,
-                endorsement_count=(s.endorsement_count if counted else endorsements.get(s.id, 0)),
-                responses=responses.get(s.id, []),
-            )
+    return [
+        _fields(
+            s,
+            view=view,
+            themes=theme_slugs.get(s.id, []),
+            addressed_to=addressed.get(s.id, []),
+            handle=s.author_handle if counted else handles.get(s.author_id),
+            endorsement_count=s.endorsement_count if counted else endorsements.get(s.id, 0),
+            responses=responses.get(s.id, []),
         )
+        for s in submissions
+    ]
+
+
+def views(
+    session: Session, submissions: Sequence[Any], *, view: View, counted: bool = False
+) -> list[SubmissionPublic]:
+    """The views of a page of submissions (`view_fields`), validated in one call."""
+    fields = view_fields(session, submissions, view=view, counted=counted)
     if view == View.private:
-        return list(_PRIVATE_VIEWS.validate_python(out))
-    return _PUBLIC_VIEWS.validate_python(out)
+        return list(_PRIVATE_VIEWS.validate_python(fields))
+    return _PUBLIC_VIEWS.validate_python(fields)
 
 
 def _rating_count(rating: Rating) -> sa.ScalarSelect[Any]:

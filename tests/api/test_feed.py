@@ -30,7 +30,7 @@ from jose.exceptions import JOSEError
 from api.services import ledger
 from api.services.ledger import GENESIS, content_hash, entry_hash
 from models.dialogue import Dialogue
-from models.ledger import RecordEntry, RecordHead
+from models.ledger import FeedPage, RecordEntry, RecordHead
 from models.round import Phase, Round
 from models.submission import Status, Submission
 from models.user import Role, User
@@ -413,6 +413,19 @@ def test_the_feed_pages_in_order_and_is_empty_after_the_head(client, make):
         r = client.get(FEED, params=bad)
         assert r.status_code == 422, bad
         assert r.headers["content-type"].startswith(PROBLEM)
+
+
+def test_the_feed_is_written_exactly_as_its_model_writes_it(client, make):
+    # the page is serialised from plain rows, not models: byte for byte the same
+    w = world(make)
+    for n in range(4):
+        publish(client, make, w, pending(make, w, title=f"Concern number {n}").id)
+    for params in ({"after": 0, "limit": 3}, {"after": 3}):
+        r = client.get(FEED, params=params)
+        assert r.status_code == 200, r.text
+        page = FeedPage.model_validate_json(r.content)
+        assert page.items and page.items[0].content is not None
+        assert r.content == page.model_dump_json().encode()
 
 
 def test_the_round_filter(client, make):
