@@ -56,12 +56,13 @@ def search_pattern(q: str) -> str:
 
 
 def _delegation_ids(session: Session, *, rnd: Round, codes: list[str]) -> list[uuid.UUID]:
-    found = dict(
-        session.exec(
-            select(Delegation.code, Delegation.id).where(
-                Delegation.dialogue_id == rnd.dialogue_id, col(Delegation.code).in_(codes)
-            )
-        ).all()
+    found: dict[str, uuid.UUID] = dict(
+        _rows(
+            session,
+            sa.select(_DELEGATION.c.code, _DELEGATION.c.id).where(
+                _DELEGATION.c.dialogue_id == rnd.dialogue_id, _DELEGATION.c.code.in_(codes)
+            ),
+        )
     )
     unknown = sorted(set(codes) - set(found))
     if unknown:
@@ -103,6 +104,8 @@ def _set_links(
 
 
 def create(session: Session, *, rnd: Round, data: SubmissionCreate, author: User) -> Submission:
+    """A new pending submission, stored with plain inserts (the hot path at a deadline:
+    no unit of work); the `Submission` returned is not in the session."""
     rounds.require_phase(rnd, Phase.accepting_submissions, action="submitting")
     theme_ids = themes.ids_for(session, slugs=data.themes)
     delegation_ids = _delegation_ids(session, rnd=rnd, codes=data.addressed_to)
@@ -123,8 +126,11 @@ def create(session: Session, *, rnd: Round, data: SubmissionCreate, author: User
         created_at=now,
         updated_at=now,
     )
-    session.add(submission)
     session.flush()
+    session.connection().execute(
+        sa.insert(_SUBMISSION),
+        {column.name: getattr(submission, column.name) for column in _SUBMISSION.c},
+    )
     _set_links(
         session,
         submission=submission,
