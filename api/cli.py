@@ -111,9 +111,8 @@ def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
             try:
                 accounts.create_user(
                     session,
-                    Security(settings),
                     handle=args.handle,
-                    password=password,
+                    password_hash=Security(settings).hash_password(password),
                     role=Role.admin,
                 )
             except Conflict:

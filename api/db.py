@@ -113,13 +113,13 @@ _gates: RunVar["WeakKeyDictionary[Engine, _Gate]"] = RunVar("civic_input_db_gate
 def default_concurrency(engine: Engine) -> int:
     """How many requests use the database at once, by default.
 
-    A request's Python work holds the GIL, so many more requests in flight than cores
-    only makes them take turns at it (at 32 connections, 28 slots cost twice the CPU
-    per request of 2 or 4: bench/RESULTS.md). Two more than the Argon2 hashes that may
-    run at once (a sign-in holds its slot while it hashes), so a flood of sign-ins
-    never holds them all; PostgreSQL works in processes of its own, so a request
-    waiting for it leaves the GIL to another: two more there."""
-    return 4 if engine.dialect.name == "sqlite" else 6
+    A request's Python work holds the GIL, so more requests in flight than cores only
+    makes them take turns at it: at 32 connections on 2 cores, 28 slots cost twice the
+    CPU per request of 2, and 2 served the record page faster than 4 (bench/RESULTS.md).
+    PostgreSQL works in processes of its own, so a request waiting for it leaves the
+    GIL to another: more there. Sign-ins hash outside their turn (`Security.hashed`).
+    """
+    return 2 if engine.dialect.name == "sqlite" else 6
 
 
 def _slot_count(engine: Engine, wanted: int) -> int:
@@ -217,16 +217,18 @@ def _transaction(engine: Engine, work: Callable[[Session], T]) -> T:
         return result
 
 
-async def run(request: Request, work: Callable[[Session], T]) -> T:
+async def run(request: Request, work: Callable[[Session], T], *, write: bool | None = None) -> T:
     """`work(session)` and its commit in one worker thread, in the request's turn.
 
     For the hot public reads: the same transaction and gate as `get_session`, but one
     hop to a thread and back instead of one per dependency, endpoint, response check
     and commit (under load each hop costs more than the work). `work` returns the
-    response itself, serialised in that thread too.
+    response itself, serialised in that thread too. `write` overrides what the method
+    says (a sign-in reads before it writes).
     """
     state = request.app.state
-    write = request.method in WRITE_METHODS
+    if write is None:
+        write = request.method in WRITE_METHODS
     async with _turn(state, write=write):
         with anyio.CancelScope(shield=True):
             result = await anyio.to_thread.run_sync(

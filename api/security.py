@@ -11,9 +11,15 @@ import threading
 import time
 import uuid
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
+import anyio
+import anyio.to_thread
+from anyio.lowlevel import RunVar
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from jose import JWTError, jwt
@@ -23,6 +29,12 @@ from api.config import Settings
 ALGORITHM = "HS256"
 ACCESS = "access"
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub", "typ", "sv")
+
+
+T = TypeVar("T")
+
+# One hashing lane per Security and event loop (a TestClient runs each app in its own).
+_lanes: RunVar["WeakKeyDictionary[Security, anyio.CapacityLimiter]"] = RunVar("civic_hash_lanes")
 
 
 class InvalidToken(Exception):
@@ -68,6 +80,27 @@ class Security:
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)
+
+    async def hashed(self, password: str) -> str:
+        """`hash_password` in a worker thread of the hashing lane (see `_in_lane`)."""
+        return await self._in_lane(self.hash_password, password)
+
+    async def verified(self, password_hash: str | None, password: str) -> bool:
+        """`verify_password` in a worker thread of the hashing lane."""
+        return await self._in_lane(self.verify_password, password_hash, password)
+
+    async def _in_lane(self, fn: Callable[..., T], *args: Any) -> T:
+        # Sign-ins wait for the lane in the event loop, holding no database turn and no
+        # thread: a flood of them cannot hold up the requests that need the database.
+        try:
+            lanes = _lanes.get()
+        except LookupError:
+            lanes = WeakKeyDictionary()
+            _lanes.set(lanes)
+        lane = lanes.get(self)
+        if lane is None:
+            lane = lanes[self] = anyio.CapacityLimiter(self.settings.hash_concurrency)
+        return await anyio.to_thread.run_sync(fn, *args, limiter=lane)
 
     # --- access tokens ------------------------------------------------------
 

@@ -4,9 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
+from sqlmodel import Session
 
+from api import db
 from api.deps import Admin, CurrentUser, SecurityDep, SessionDep
 from api.errors import Unauthorized, error_responses
+from api.pagination import json_response
 from api.services import accounts
 from models.user import (
     InvitationAccept,
@@ -27,30 +30,46 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
     response_model=UserPublic,
     responses=error_responses(409, 413, 422),
 )
-def register(data: UserRegister, session: SessionDep, security: SecurityDep) -> UserPublic:
+async def register(data: UserRegister, request: Request, security: SecurityDep) -> Response:
     """Create an activist account (the only role anyone can register for)."""
-    user = accounts.register(
-        session, security, handle=data.handle, password=data.password, email=data.email
-    )
-    return accounts.public(session, user=user)
+    password_hash = await security.hashed(data.password)
+
+    def work(session: Session) -> Response:
+        user = accounts.register(
+            session, handle=data.handle, password_hash=password_hash, email=data.email
+        )
+        return json_response(accounts.public(session, user=user), status_code=201)
+
+    return await db.run(request, work)
 
 
 @router.post("/auth/token", response_model=TokenPair, responses=error_responses(401, 422, 429))
-def token(
+async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,
-    session: SessionDep,
     security: SecurityDep,
-) -> TokenPair:
+) -> Response:
     """Sign in with the OAuth2 password form: a 15-minute access token and a refresh token."""
     if len(form.username) > 64 or len(form.password) > 256 or "\x00" in form.username:
         raise Unauthorized(accounts.BAD_CREDENTIALS)
     # The address is used for throttling in memory only; it is never stored or logged.
     address = request.client.host if request.client else None
-    user = accounts.authenticate(
-        session, security, handle=form.username, password=form.password, address=address
+
+    async def read(handle: str) -> accounts.Credentials | None:
+        return await db.run(
+            request, lambda session: accounts.credentials(session, handle=handle), write=False
+        )
+
+    # Three steps, so that no database turn (on SQLite, the write lock) is held while
+    # Argon2 runs: read the credentials, check the password, then issue the tokens.
+    checked, rehashed = await accounts.authenticate(
+        security, handle=form.username, password=form.password, address=address, read=read
     )
-    return accounts.issue_tokens(session, security, user=user)
+    pair = await db.run(
+        request,
+        lambda session: accounts.sign_in(session, security, checked=checked, rehashed=rehashed),
+    )
+    return json_response(pair)
 
 
 @router.post("/auth/refresh", response_model=TokenPair, responses=error_responses(401, 422))
@@ -93,11 +112,16 @@ def create_invitation(
     response_model=UserPublic,
     responses=error_responses(404, 409, 410, 422),
 )
-def accept_invitation(
-    data: InvitationAccept, session: SessionDep, security: SecurityDep
-) -> UserPublic:
+async def accept_invitation(
+    data: InvitationAccept, request: Request, security: SecurityDep
+) -> Response:
     """Redeem a one-time invitation: choose a handle and password, get the invited role."""
-    user = accounts.accept_invitation(
-        session, security, token=data.token, handle=data.handle, password=data.password
-    )
-    return accounts.public(session, user=user)
+    password_hash = await security.hashed(data.password)
+
+    def work(session: Session) -> Response:
+        user = accounts.accept_invitation(
+            session, token=data.token, handle=data.handle, password_hash=password_hash
+        )
+        return json_response(accounts.public(session, user=user), status_code=201)
+
+    return await db.run(request, work)

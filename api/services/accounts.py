@@ -1,6 +1,8 @@
 """Accounts: registration, sign-in, refresh-token families, invitations."""
 
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -49,10 +51,9 @@ def public(session: Session, *, user: User) -> UserPublic:
 
 def create_user(
     session: Session,
-    security: Security,
     *,
     handle: str,
-    password: str,
+    password_hash: str,
     role: Role,
     email: str | None = None,
     delegation_id: uuid.UUID | None = None,
@@ -63,7 +64,7 @@ def create_user(
         handle=handle,
         handle_key=handle_key(handle),
         email=email,
-        password_hash=security.hash_password(password),
+        password_hash=password_hash,
         role=role.value,
         delegation_id=delegation_id,
     )
@@ -72,33 +73,73 @@ def create_user(
     return user
 
 
-def register(
-    session: Session, security: Security, *, handle: str, password: str, email: str | None
-) -> User:
-    """Self-registration always makes an activist."""
+def register(session: Session, *, handle: str, password_hash: str, email: str | None) -> User:
+    """Self-registration always makes an activist. The password is hashed before the
+    transaction begins (`Security.hashed`)."""
     return create_user(
-        session, security, handle=handle, password=password, email=email, role=Role.activist
+        session, handle=handle, password_hash=password_hash, email=email, role=Role.activist
     )
 
 
-def authenticate(
-    session: Session, security: Security, *, handle: str, password: str, address: str | None
-) -> User:
-    """Check a handle and password; the same answer and cost for an unknown handle."""
+@dataclass(frozen=True)
+class Credentials:
+    user_id: uuid.UUID
+    password_hash: str
+    is_active: bool
+
+
+def credentials(session: Session, *, handle: str) -> Credentials | None:
+    """What a sign-in checks, read without holding the database while the hash runs."""
+    user = get_by_handle(session, handle=handle)
+    if user is None:
+        return None
+    return Credentials(user.id, user.password_hash, user.is_active)
+
+
+async def authenticate(
+    security: Security,
+    *,
+    handle: str,
+    password: str,
+    address: str | None,
+    read: Callable[[str], Awaitable[Credentials | None]],
+) -> tuple[Credentials, str | None]:
+    """Check a handle and password; the same answer and cost for an unknown handle.
+    `read` looks the credentials up (`credentials` in a transaction of its own); the
+    Argon2 work runs outside it. Returns them with a new hash when the parameters
+    changed since the password was set."""
     account = handle_key(handle)
     wait = security.throttle.check(account, address)
     if wait:
         raise TooManyRequests("Too many sign-in attempts; wait and try again.", retry_after=wait)
-    user = get_by_handle(session, handle=handle)
-    ok = security.verify_password(user.password_hash if user else None, password)
-    if user is None or not ok or not user.is_active:
+    found = await read(handle)
+    ok = await security.verified(found.password_hash if found else None, password)
+    if found is None or not ok or not found.is_active:
         security.throttle.failed(account)
         raise Unauthorized(BAD_CREDENTIALS)
     security.throttle.succeeded(account)
-    if security.needs_rehash(user.password_hash):
-        user.password_hash = security.hash_password(password)
+    rehashed = (
+        await security.hashed(password) if security.needs_rehash(found.password_hash) else None
+    )
+    return found, rehashed
+
+
+def sign_in(
+    session: Session,
+    security: Security,
+    *,
+    checked: Credentials,
+    rehashed: str | None,
+) -> TokenPair:
+    """Tokens for credentials `authenticate` accepted, if they still hold: an account
+    deactivated or a password changed in between is refused."""
+    user = session.get(User, checked.user_id)
+    if user is None or not user.is_active or user.password_hash != checked.password_hash:
+        raise Unauthorized(BAD_CREDENTIALS)
+    if rehashed is not None:
+        user.password_hash = rehashed
         session.add(user)
-    return user
+    return issue_tokens(session, security, user=user)
 
 
 def issue_tokens(
@@ -212,9 +253,7 @@ def invite(session: Session, *, data: InvitationCreate, admin: User) -> Invitati
     )
 
 
-def accept_invitation(
-    session: Session, security: Security, *, token: str, handle: str, password: str
-) -> User:
+def accept_invitation(session: Session, *, token: str, handle: str, password_hash: str) -> User:
     invitation = session.exec(
         select(Invitation).where(Invitation.token_hash == digest(token))
     ).first()
@@ -235,9 +274,8 @@ def accept_invitation(
         raise Gone("This invitation was already used.")
     user = create_user(
         session,
-        security,
         handle=handle,
-        password=password,
+        password_hash=password_hash,
         role=Role(invitation.role),
         delegation_id=invitation.delegation_id,
     )

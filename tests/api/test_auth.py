@@ -2,6 +2,7 @@
 
 import base64
 import json
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,8 @@ import pytest
 from jose import jwt
 from sqlmodel import select
 
-from api.security import ALGORITHM
+from api.security import ALGORITHM, Security
+from models.round import Phase
 from models.user import RefreshToken, Role, User
 from tests.factories import PASSWORD
 
@@ -330,3 +332,50 @@ def test_anonymous_gets_401_on_me(client):
     r = client.get(ME)
     assert r.status_code == 401
     assert r.json()["type"].startswith("urn:civic-input:problem:")
+
+
+def test_a_sign_in_holds_no_database_turn_while_it_hashes(client, make, monkeypatch):
+    # Argon2 runs outside the transaction: while a sign-in hashes, a submission (a write,
+    # which on SQLite needs the single writer's turn) still goes through.
+    activist = make.user(Role.activist, handle="hasher")
+    rnd = make.round(phase=Phase.accepting_submissions)
+    hashing, finish = threading.Event(), threading.Event()
+    verify = Security.verify_password
+
+    def slow_verify(self, password_hash, password):
+        hashing.set()
+        assert finish.wait(20)
+        return verify(self, password_hash, password)
+
+    monkeypatch.setattr(Security, "verify_password", slow_verify)
+    answers: dict[str, object] = {}
+    signing_in = threading.Thread(
+        target=lambda: answers.setdefault("sign-in", sign_in(client, "hasher"))
+    )
+    signing_in.start()
+    try:
+        assert hashing.wait(20)
+        submitting = threading.Thread(
+            target=lambda: answers.setdefault(
+                "submission",
+                client.post(
+                    f"/api/v1/rounds/{rnd.id}/submissions",
+                    headers=make.headers(activist),
+                    json={
+                        "kind": "concern",
+                        "title": "Written while a sign-in hashes",
+                        "body": "The writer's turn is free while Argon2 runs.",
+                        "language": "en",
+                        "addressed_to": ["CN"],
+                    },
+                ),
+            )
+        )
+        submitting.start()
+        submitting.join(10)
+        assert not submitting.is_alive(), "the submission waited for the sign-in's hash"
+        assert answers["submission"].status_code == 201
+    finally:
+        finish.set()
+        signing_in.join(20)
+    assert answers["sign-in"].status_code == 200
