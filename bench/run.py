@@ -114,8 +114,10 @@ def wrk(
     script: str | None = None,
     headers: dict[str, str] | None = None,
     env: dict[str, str] | None = None,
+    duration: str = DURATION,
+    quiet: bool = False,
 ) -> Result:
-    argv = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", "--timeout", "10s"]
+    argv = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}", "--latency", "--timeout", "10s"]
     for key, value in (headers or {}).items():
         argv += ["-H", f"{key}: {value}"]
     if script:
@@ -139,12 +141,46 @@ def wrk(
         result = parse_wrk(out, name, peak[0])
     except (AttributeError, KeyError, ValueError):
         raise RuntimeError(f"cannot read wrk's output for {name}:\n{out}") from None
+    if not quiet:
+        show(result)
+    return result
+
+
+def show(result: Result) -> None:
     print(
-        f"{name:<34} {result.rps:>9,.0f} req/s  p50 {result.p50_ms:.1f} ms  "
+        f"{result.name:<34} {result.rps:>9,.0f} req/s  p50 {result.p50_ms:.1f} ms  "
         f"p99 {result.p99_ms:.1f} ms  errors {result.errors}  rss {result.rss_mb:.0f} MB",
         file=sys.stderr,
     )
-    return result
+
+
+def _seconds(duration: str) -> float:
+    value, unit = re.match(r"([\d.]+)([smh]?)", duration).groups()  # type: ignore[union-attr]
+    return float(value) * {"": 1, "s": 1, "m": 60, "h": 3600}[unit]
+
+
+def wrk_pair(first: tuple[str, str], second: tuple[str, str], *, pid: int) -> tuple[Result, Result]:
+    """Two loads whose ratio is a target, run A B B A in halves of the duration: a
+    machine that speeds up or slows down during the run weighs on both alike. Each
+    result is the mean of its halves (requests/s, p50), the worse p99, all errors."""
+    half = f"{_seconds(DURATION) / 2:g}s"
+    (url_a, name_a), (url_b, name_b) = first, second
+    runs: dict[str, list[Result]] = {name_a: [], name_b: []}
+    for url, name in ((url_a, name_a), (url_b, name_b), (url_b, name_b), (url_a, name_a)):
+        runs[name].append(wrk(url, pid=pid, name=name, duration=half, quiet=True))
+    merged = []
+    for name, (one, two) in runs.items():
+        result = Result(
+            name,
+            rps=(one.rps + two.rps) / 2,
+            p50_ms=(one.p50_ms + two.p50_ms) / 2,
+            p99_ms=max(one.p99_ms, two.p99_ms),
+            errors=one.errors + two.errors,
+            rss_mb=max(one.rss_mb, two.rss_mb),
+        )
+        show(result)
+        merged.append(result)
+    return merged[0], merged[1]
 
 
 def _ms(text: str) -> float:
@@ -405,6 +441,10 @@ class Search:
     like_ms: float
     same_ids: bool
     count: int
+    scanned: int  # rows the LIKE scan reads, in its order, to find its 50
+    matching: int  # the round's published submissions that match
+    published: int  # the round's published submissions
+    limit_ms: float = 0.0  # one request to the limit, measured the same way as ours
 
     @property
     def speedup(self) -> float:
@@ -425,27 +465,34 @@ def _median_ms(run: Any, times: int = SEARCH_RUNS) -> tuple[float, Any]:
     return statistics.median(samples), value
 
 
-def like_scan(url: str, round_id: str) -> tuple[float, list[uuid.UUID]]:
-    """The plain LIKE '%律师%' query, run directly: its median time and its ids."""
+def like_scan(url: str, round_id: str) -> tuple[float, list[uuid.UUID], dict[str, int]]:
+    """The plain LIKE '%律师%' query, run directly: its median time, its ids, and how
+    many rows it reads to find them, out of how many matching and published."""
     from models.submission import Submission
 
     subs = Submission.__table__.c  # type: ignore[attr-defined]
     pattern = f"%{NEEDLE}%"
+    published = (subs.round_id == uuid.UUID(round_id)) & (subs.status == "published")
+    matches = sa.or_(subs.title.like(pattern), subs.body.like(pattern))
     query = (
-        sa.select(subs.id)
-        .where(
-            subs.round_id == uuid.UUID(round_id),
-            subs.status == "published",
-            sa.or_(subs.title.like(pattern), subs.body.like(pattern)),
-        )
+        sa.select(subs.id, subs.published_at)
+        .where(published, matches)
         .order_by(subs.published_at, subs.id)
         .limit(50)
     )
     engine = make_engine(url)
     with engine.connect() as conn:
-        ms, ids = _median_ms(lambda: [uuid.UUID(str(i)) for i in conn.execute(query).scalars()])
+        ms, rows = _median_ms(lambda: list(conn.execute(query)))
+        last, at = rows[-1]
+        before = (subs.published_at < at) | ((subs.published_at == at) & (subs.id <= last))
+        count = sa.select(sa.func.count()).where(published)
+        figures = {
+            "scanned": conn.execute(count.where(before)).scalar_one(),
+            "matching": conn.execute(count.where(matches)).scalar_one(),
+            "published": conn.execute(count).scalar_one(),
+        }
     engine.dispose()
-    return ms, ids
+    return ms, [uuid.UUID(str(row.id)) for row in rows], figures
 
 
 def run_search(url: str, base: str, round_id: str) -> Search:
@@ -457,8 +504,8 @@ def run_search(url: str, base: str, round_id: str) -> Search:
         return [uuid.UUID(item["id"]) for item in json.loads(body)["items"]]
 
     ours_ms, our_ids = _median_ms(ours)
-    like_ms, like_ids = like_scan(url, round_id)
-    search = Search(ours_ms, like_ms, our_ids == like_ids, len(our_ids))
+    like_ms, like_ids, figures = like_scan(url, round_id)
+    search = Search(ours_ms, like_ms, our_ids == like_ids, len(our_ids), **figures)
     print(
         f"{'search q=律师, one request':<34} ours {ours_ms:.1f} ms  LIKE {like_ms:.1f} ms  "
         f"speed-up {search.speedup:.2f}×  same ids {search.same_ids} ({len(our_ids)})",
@@ -495,17 +542,18 @@ def serve_uvicorn(app: str, port: int) -> list[str]:
 def reads_uncached(base: str, pid: int, fx: dict[str, Any]) -> list[Result]:
     record = f"{base}/api/v1/rounds/{fx['round_id']}/record?limit=50"
     (DATA / "page.json").write_bytes(get(record)[0])
-    return [
-        wrk(record, pid=pid, name="record page 1 (not cached)"),
-        wrk(f"{record}&cursor={fx['deep_cursor']}", pid=pid, name="record deep page (cursor)"),
-        wrk(f"{base}/api/v1/feed?after=0&limit=50", pid=pid, name="feed near the start"),
-        wrk(
-            f"{base}/api/v1/feed?after={fx['head'] - 50}&limit=50",
-            pid=pid,
-            name="feed near the end",
-        ),
-        wrk(f"{record}&q=%E5%BE%8B%E5%B8%88", pid=pid, name="search q=律师"),
-    ]
+    pages = wrk_pair(
+        (record, "record page 1 (not cached)"),
+        (f"{record}&cursor={fx['deep_cursor']}", "record deep page (cursor)"),
+        pid=pid,
+    )
+    feed = wrk_pair(
+        (f"{base}/api/v1/feed?after=0&limit=50", "feed near the start"),
+        (f"{base}/api/v1/feed?after={fx['head'] - 50}&limit=50", "feed near the end"),
+        pid=pid,
+    )
+    search = wrk(f"{record}&q=%E5%BE%8B%E5%B8%88", pid=pid, name="search q=律师")
+    return [*pages, *feed, search]
 
 
 def reads_cached(base: str, pid: int, fx: dict[str, Any]) -> list[Result]:
@@ -518,12 +566,19 @@ def reads_cached(base: str, pid: int, fx: dict[str, Any]) -> list[Result]:
     ]
 
 
-def baselines(url: str) -> list[Result]:
+def one_request_ms(url: str) -> float:
+    """The median time of one GET, sequentially, as `run_search` measures ours."""
+    return _median_ms(lambda: get(url))[0]
+
+
+def baselines(url: str, search: Search) -> list[Result]:
     fx_round = fixtures(url)["round_id"]
     port = free_port()
     with server(serve_uvicorn("bench.naive:app", port), {"CIVIC_DATABASE_URL": url}, port,
                 health="/docs") as (proc, base):  # fmt: skip
         naive = f"{base}/rounds/{fx_round}/record?limit=50"
+        # whole runs, not halves: its answers take seconds, and wrk does not count the
+        # ones in flight when a run ends
         results = [
             wrk(f"{naive}&offset=0", pid=proc.pid, name="naive peer page 1"),
             wrk(f"{naive}&offset=4900", pid=proc.pid, name="naive peer deep page (offset)"),
@@ -532,6 +587,7 @@ def baselines(url: str) -> list[Result]:
     body = {"BENCH_BODY": str(DATA / "page.json")}
     with server(serve_uvicorn("bench.limit:app", port), body, port, health="/") as (proc, base):
         results.append(wrk(f"{base}/", pid=proc.pid, name="limit (bare ASGI, same bytes)"))
+        search.limit_ms = one_request_ms(f"{base}/")
     return results
 
 
@@ -555,7 +611,7 @@ def run_database(kind: str) -> Run:
     with server(serve_ours(port), env, port) as (proc, base), RssWatch(proc.pid) as watch:
         results += reads_cached(base, proc.pid, fx)
     peak = max(peak, watch.peak)
-    results += baselines(url)
+    results += baselines(url, search)
     return Run(kind, results, deadline, export, search, peak)
 
 
@@ -618,11 +674,23 @@ def other_sections(run: Run) -> str:
         f"Median of {SEARCH_RUNS} runs each, one at a time; ours is a whole HTTP request, the "
         "LIKE scan is the bare query (`title LIKE '%律师%' OR body LIKE '%律师%'`, "
         "`ORDER BY published_at, id LIMIT 50`) in Python.\n\n"
-        "| ours ms | LIKE scan ms | speed-up (LIKE ÷ ours) | same ids |\n"
-        "| ---: | ---: | ---: | --- |\n"
-        f"| {s.ours_ms:.1f} | {s.like_ms:.1f} | {s.speedup:.2f}× "
-        f"| {'yes' if s.same_ids else '**no**'} ({s.count}) |\n\n"
-        f"Server memory: the highest RSS of our server over the whole run was "
+        "| ours ms | LIKE scan ms | speed-up (LIKE ÷ ours) | same ids | the limit, one request ms "
+        "| rows the scan reads for its 50 | matching / published in the round |\n"
+        "| ---: | ---: | ---: | --- | ---: | ---: | ---: |\n"
+        f"| {s.ours_ms:.1f} | {s.like_ms:.2f} | {s.speedup:.2f}× "
+        f"| {'yes' if s.same_ids else '**no**'} ({s.count}) | {s.limit_ms:.2f} "
+        f"| {s.scanned:,} | {s.matching:,} / {s.published:,} |\n\n"
+        f"{NEEDLE} is in {s.matching / max(s.published, 1):.0%} of the round's submissions, so "
+        f"the scan has its 50 after reading {s.scanned:,} rows in {s.like_ms:.2f} ms; the limit "
+        f"(bytes from memory) takes {s.limit_ms:.2f} ms to answer one request, and 20 times "
+        f"faster than the scan is {s.like_ms / 20:.3f} ms: "
+        + (
+            "less than any HTTP answer takes here. The target can hold only for a needle the "
+            "scan must look far for.\n\n"
+            if s.limit_ms > s.like_ms / 20
+            else "within reach of an HTTP answer.\n\n"
+        )
+        + f"Server memory: the highest RSS of our server over the whole run was "
         f"**{run.server_peak_mb:.0f} MB**.\n"
     )
 
@@ -697,6 +765,9 @@ def main(argv: list[str]) -> int:
         "# Benchmark results\n\n"
         f"`bench/run` on {os.cpu_count()} cores, wrk -t2 -c{CONNECTIONS} -d{DURATION}; "
         "ratios are to the limit and to the naive peer measured in the same run. "
+        "Loads compared with each other (our page 1 and deep page, the feed's start and "
+        "end) run A B B A in halves of the duration, so a drift in the machine's speed "
+        "weighs on both alike. "
         "Server RSS is our server's resident memory, sampled while the load runs; "
         "it only grows over a server's life (CPython keeps what it has taken).\n\n"
         + "\n".join(sections)
