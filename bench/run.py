@@ -160,23 +160,24 @@ def _seconds(duration: str) -> float:
 
 
 def wrk_pair(first: tuple[str, str], second: tuple[str, str], *, pid: int) -> tuple[Result, Result]:
-    """Two loads whose ratio is a target, run A B B A in halves of the duration: a
-    machine that speeds up or slows down during the run weighs on both alike. Each
-    result is the mean of its halves (requests/s, p50), the worse p99, all errors."""
-    half = f"{_seconds(DURATION) / 2:g}s"
-    (url_a, name_a), (url_b, name_b) = first, second
-    runs: dict[str, list[Result]] = {name_a: [], name_b: []}
-    for url, name in ((url_a, name_a), (url_b, name_b), (url_b, name_b), (url_a, name_a)):
-        runs[name].append(wrk(url, pid=pid, name=name, duration=half, quiet=True))
+    """Two loads whose ratio is a target, run A B B A B A A B in quarters of the
+    duration: a machine whose speed drifts during the run weighs on both alike. Each
+    result is the mean of its quarters (requests/s, p50), the worst p99, all errors."""
+    quarter = f"{_seconds(DURATION) / 4:g}s"
+    loads = {"A": first, "B": second}
+    runs: dict[str, list[Result]] = {first[1]: [], second[1]: []}
+    for key in "ABBABAAB":
+        url, name = loads[key]
+        runs[name].append(wrk(url, pid=pid, name=name, duration=quarter, quiet=True))
     merged = []
-    for name, (one, two) in runs.items():
+    for name, parts in runs.items():
         result = Result(
             name,
-            rps=(one.rps + two.rps) / 2,
-            p50_ms=(one.p50_ms + two.p50_ms) / 2,
-            p99_ms=max(one.p99_ms, two.p99_ms),
-            errors=one.errors + two.errors,
-            rss_mb=max(one.rss_mb, two.rss_mb),
+            rps=statistics.mean(r.rps for r in parts),
+            p50_ms=statistics.mean(r.p50_ms for r in parts),
+            p99_ms=max(r.p99_ms for r in parts),
+            errors=sum(r.errors for r in parts),
+            rss_mb=max(r.rss_mb for r in parts),
         )
         show(result)
         merged.append(result)
@@ -766,8 +767,8 @@ def main(argv: list[str]) -> int:
         f"`bench/run` on {os.cpu_count()} cores, wrk -t2 -c{CONNECTIONS} -d{DURATION}; "
         "ratios are to the limit and to the naive peer measured in the same run. "
         "Loads compared with each other (our page 1 and deep page, the feed's start and "
-        "end) run A B B A in halves of the duration, so a drift in the machine's speed "
-        "weighs on both alike. "
+        "end) run A B B A B A A B in quarters of the duration, so a drift in the machine's "
+        "speed weighs on both alike. "
         "Server RSS is our server's resident memory, sampled while the load runs; "
         "it only grows over a server's life (CPython keeps what it has taken).\n\n"
         + "\n".join(sections)
