@@ -12,7 +12,8 @@ commits. If every token were held by requests blocked on the connection pool
 or on SQLite's write lock, the requests holding them could never finish: every
 one would wait out the 30 s timeouts and fail (200 concurrent registrations
 gave 159 errors). So `get_session` first takes a slot (fewer slots than pool
-connections and thread tokens) and, on SQLite, the single writer's turn.
+connections and thread tokens) and, on SQLite, the single writer's turn. `run` takes
+the same turn for a transaction done in one hop to a worker thread.
 """
 
 from collections.abc import AsyncIterator, Callable
@@ -220,11 +221,12 @@ def _transaction(engine: Engine, work: Callable[[Session], T]) -> T:
 async def run(request: Request, work: Callable[[Session], T], *, write: bool | None = None) -> T:
     """`work(session)` and its commit in one worker thread, in the request's turn.
 
-    For the hot public reads: the same transaction and gate as `get_session`, but one
-    hop to a thread and back instead of one per dependency, endpoint, response check
-    and commit (under load each hop costs more than the work). `work` returns the
-    response itself, serialised in that thread too. `write` overrides what the method
-    says (a sign-in reads before it writes).
+    For the hot paths (the record, the feed, submitting, signing in): the same gate and
+    transaction as `get_session`, but one hop to a thread and back instead of one per
+    sync dependency, endpoint, response check and commit (under load each hop costs
+    more than the work), and the writer's turn held for the transaction alone. `work`
+    returns the response itself, serialised in that thread too. `write` overrides what
+    the method says (a sign-in reads before it writes).
     """
     state = request.app.state
     if write is None:
