@@ -7,6 +7,7 @@ PostgreSQL; the table goes to bench/RESULTS.md with each figure as a ratio to th
 """
 
 import json
+import math
 import os
 import re
 import shutil
@@ -161,9 +162,10 @@ def _seconds(duration: str) -> float:
 
 def wrk_pair(first: tuple[str, str], second: tuple[str, str], *, pid: int) -> tuple[Result, Result]:
     """Two loads whose ratio is a target, run A B B A B A A B in quarters of the
-    duration: a machine whose speed drifts during the run weighs on both alike. Each
-    result is the mean of its quarters (requests/s, p50), the worst p99, all errors."""
-    quarter = f"{_seconds(DURATION) / 4:g}s"
+    duration (rounded up to whole seconds): a machine whose speed drifts during the
+    run weighs on both alike. Each result is the mean of its quarters (requests/s,
+    p50), the worst p99, all errors."""
+    quarter = f"{math.ceil(_seconds(DURATION) / 4)}s"  # wrk takes whole seconds
     loads = {"A": first, "B": second}
     runs: dict[str, list[Result]] = {first[1]: [], second[1]: []}
     for key in "ABBABAAB":
