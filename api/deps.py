@@ -6,6 +6,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
+from api import db
 from api.config import Settings
 from api.db import get_session
 from api.errors import Forbidden, Unauthorized
@@ -40,16 +41,22 @@ SecurityDep = Annotated[Security, Depends(get_security)]
 BearerToken = Annotated[str | None, Depends(oauth2)]
 
 
-def caller(session: Session, security: Security, token: str | None) -> User | None:
+def caller(
+    session: Session, security: Security, token: str | None, *, read_only: bool = False
+) -> User | None:
     """The user a bearer token names, reloaded (so a role change applies at once), or None
-    without a token; 401 for a token that is not valid or no longer valid."""
+    without a token; 401 for a token that is not valid or no longer valid. `read_only`
+    gives a copy that cannot be changed (`db.snapshot`), for hot paths."""
     if token is None:
         return None
     try:
         claims = security.decode_access_token(token)
     except InvalidToken:
         raise Unauthorized("The access token is not valid.") from None
-    user = session.get(User, claims.user_id)
+    if read_only:
+        user = db.snapshot(session, User, claims.user_id)
+    else:
+        user = session.get(User, claims.user_id)
     if user is None or not user.is_active or user.session_version != claims.session_version:
         raise Unauthorized("The access token is no longer valid.")
     return user
@@ -72,8 +79,9 @@ def allowed(user: User, permission: Permission) -> User:
 def authorize(
     session: Session, security: Security, token: str | None, permission: Permission
 ) -> User:
-    """`require(permission)` for work done in `db.run`: the caller, who must hold it."""
-    return allowed(signed_in(caller(session, security, token)), permission)
+    """`require(permission)` for work done in `db.run`: the caller, who must hold it, as
+    a read-only copy."""
+    return allowed(signed_in(caller(session, security, token, read_only=True)), permission)
 
 
 def optional_user(session: SessionDep, security: SecurityDep, token: BearerToken) -> User | None:

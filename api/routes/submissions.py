@@ -80,7 +80,7 @@ async def create_submission(
     # At a deadline hundreds submit at once: the whole transaction runs in one hop to a
     # worker thread (`db.run`), and on SQLite the writer's turn covers only that.
     def work(session: Session) -> Response:
-        rnd = rounds.get_or_404(session, round_id=round_id)
+        rnd = rounds.snapshot_or_404(session, round_id=round_id)
         author = authorize(session, security, token, Permission.submit)
         if idempotency_key is not None:
             stored = idempotency.replay(

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from api import clock
+from api import clock, db
 from api.errors import (
     ApiError,
     Conflict,
@@ -53,6 +53,14 @@ def etag(rnd: Round, phase: Phase) -> str:
 
 def get_or_404(session: Session, *, round_id: uuid.UUID) -> Round:
     rnd = session.get(Round, round_id)
+    if rnd is None:
+        raise NotFound("No such round.")
+    return rnd
+
+
+def snapshot_or_404(session: Session, *, round_id: uuid.UUID) -> Round:
+    """A read-only copy of the round (`db.snapshot`), for paths that only read it."""
+    rnd = db.snapshot(session, Round, round_id)
     if rnd is None:
         raise NotFound("No such round.")
     return rnd

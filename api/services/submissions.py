@@ -105,32 +105,35 @@ def _set_links(
 
 def create(session: Session, *, rnd: Round, data: SubmissionCreate, author: User) -> Submission:
     """A new pending submission, stored with plain inserts (the hot path at a deadline:
-    no unit of work); the `Submission` returned is not in the session."""
+    no unit of work); the `Submission` returned is a read-only copy, not in the session."""
     rounds.require_phase(rnd, Phase.accepting_submissions, action="submitting")
     theme_ids = themes.ids_for(session, slugs=data.themes)
     delegation_ids = _delegation_ids(session, rnd=rnd, codes=data.addressed_to)
     if data.case_id is not None:
         _require_case(session, case_id=data.case_id, author=author)
     now = clock.now()
-    submission = Submission(
-        round_id=rnd.id,
-        author_id=author.id,
-        kind=data.kind.value,
-        title=data.title,
-        body=data.body,
-        language=data.language,
-        attribution=data.attribution.value,
-        organisation=data.organisation,
-        case_id=data.case_id,
-        search_text=search_text(data.title, data.body),
-        created_at=now,
-        updated_at=now,
-    )
+    row: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "round_id": rnd.id,
+        "author_id": author.id,
+        "kind": data.kind.value,
+        "title": data.title,
+        "body": data.body,
+        "language": data.language,
+        "attribution": data.attribution.value,
+        "organisation": data.organisation,
+        "case_id": data.case_id,
+        "status": Status.pending.value,
+        "status_reason": None,
+        "search_text": search_text(data.title, data.body),
+        "created_at": now,
+        "updated_at": now,
+        "published_at": None,
+        "withdrawn_at": None,
+    }
     session.flush()
-    session.connection().execute(
-        sa.insert(_SUBMISSION),
-        {column.name: getattr(submission, column.name) for column in _SUBMISSION.c},
-    )
+    session.connection().execute(sa.insert(_SUBMISSION), row)
+    submission = Submission.model_construct(**row)
     _set_links(
         session,
         submission=submission,
