@@ -33,6 +33,7 @@ from sqlmodel import Session, SQLModel
 
 from api.config import normalise_database_url
 from api.errors import Busy
+from api.loops import per_loop
 
 T = TypeVar("T")
 M = TypeVar("M", bound=SQLModel)
@@ -135,19 +136,14 @@ def _slot_count(engine: Engine, wanted: int) -> int:
 
 
 def _gate(engine: Engine, concurrency: int) -> _Gate:
-    try:
-        gates = _gates.get()
-    except LookupError:
-        gates = WeakKeyDictionary()
-        _gates.set(gates)
-    gate = gates.get(engine)
-    if gate is None:
-        gate = _Gate(
+    return per_loop(
+        _gates,
+        engine,
+        lambda: _Gate(
             slots=anyio.Semaphore(_slot_count(engine, concurrency)),
             writer=anyio.Semaphore(1) if engine.dialect.name == "sqlite" else None,
-        )
-        gates[engine] = gate
-    return gate
+        ),
+    )
 
 
 def _finish(session: Session, commit: bool) -> None:

@@ -25,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from jose import JWTError, jwt
 
 from api.config import Settings
+from api.loops import per_loop
 
 ALGORITHM = "HS256"
 ACCESS = "access"
@@ -92,14 +93,7 @@ class Security:
     async def _in_lane(self, fn: Callable[..., T], *args: Any) -> T:
         # Sign-ins wait for the lane in the event loop, holding no database turn and no
         # thread: a flood of them cannot hold up the requests that need the database.
-        try:
-            lanes = _lanes.get()
-        except LookupError:
-            lanes = WeakKeyDictionary()
-            _lanes.set(lanes)
-        lane = lanes.get(self)
-        if lane is None:
-            lane = lanes[self] = anyio.CapacityLimiter(self.settings.hash_concurrency)
+        lane = per_loop(_lanes, self, lambda: anyio.CapacityLimiter(self.settings.hash_concurrency))
         return await anyio.to_thread.run_sync(fn, *args, limiter=lane)
 
     # --- access tokens ------------------------------------------------------

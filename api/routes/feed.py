@@ -19,7 +19,7 @@ from api.deps import SessionDep
 from api.errors import error_responses
 from api.services import checkpoints
 from api.services.ledger import iso
-from models.ledger import Checkpoint, FeedPage, RecordEntry, RecordHead
+from models.ledger import Checkpoint, FeedEntry, FeedPage, RecordEntry, RecordHead
 
 router = APIRouter(prefix="/api/v1", tags=["feed and export"])
 keys_router = APIRouter(tags=["feed and export"])
@@ -46,35 +46,10 @@ RoundQuery = Annotated[uuid.UUID | None, Query(description="Only entries of this
 
 _RECORD_ENTRY: sa.Table = RecordEntry.__table__  # type: ignore[attr-defined]
 _RECORD_HEAD: sa.Table = RecordHead.__table__  # type: ignore[attr-defined]
-_FEED_COLUMNS = tuple(
-    _RECORD_ENTRY.c[name]
-    for name in (
-        "seq",
-        "event_type",
-        "at",
-        "object_type",
-        "object_id",
-        "round_id",
-        "content",
-        "content_hash",
-        "prev_hash",
-        "hash",
-    )
-)
-
-
-_FEED_FIELDS = (
-    "seq",
-    "type",
-    "at",
-    "object_type",
-    "object_id",
-    "round_id",
-    "content",
-    "content_hash",
-    "prev_hash",
-    "hash",
-)
+# `FeedEntry`'s fields in its order (the page is written from them as plain dicts) and
+# the column each comes from
+_FEED_FIELDS = tuple(FeedEntry.model_fields)
+_FEED_COLUMNS = tuple(_RECORD_ENTRY.c["event_type" if f == "type" else f] for f in _FEED_FIELDS)
 
 
 def _entries(
