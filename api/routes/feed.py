@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from api import db
 from api.deps import SessionDep
 from api.errors import error_responses
+from api.pagination import next_link
 from api.services import checkpoints
 from api.services.ledger import iso
 from models.ledger import Checkpoint, FeedEntry, FeedPage, RecordEntry, RecordHead
@@ -88,8 +89,7 @@ async def feed(
         page = {"items": items, "next_after": next_after, "head_seq": head_seq}
         response = Response(pydantic_core.to_json(page), media_type="application/json")
         if next_after is not None:
-            url = request.url.include_query_params(after=next_after)
-            response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
+            response.headers["Link"] = next_link(request, "after", str(next_after))
         return response
 
     return await db.run(request, work)

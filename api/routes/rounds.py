@@ -106,7 +106,7 @@ async def round_record(
         rows, next_cursor = record.page(
             session, round_id=round_id, filters=filters, limit=limit, cursor=cursor
         )
-        items = submissions.view_fields(session, rows, view=submissions.View.public, counted=True)
+        items = submissions.record_fields(session, rows)
         return page_response(request, {"items": items, "next_cursor": next_cursor})
 
     return await db.run(request, work)

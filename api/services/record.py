@@ -1,5 +1,6 @@
 """The public record of a round, and its scorecard: SQL does the filtering and the counting."""
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Any
@@ -33,7 +34,7 @@ class RecordFilters(BaseModel):
     q: str | None = None
 
 
-def _current_answer_exists(delegation_code: str | None) -> sa.Exists:
+def _current_answer_exists(delegation_code: sa.BindParameter[str] | None) -> sa.Exists:
     """A current revision of kind `answer` (from that delegation, if one is named)."""
     query = (
         sa.select(sa.literal(1))
@@ -55,6 +56,64 @@ def _current_answer_exists(delegation_code: str | None) -> sa.Exists:
     return query.exists()
 
 
+_COLUMNS = sa.inspect(Submission).columns
+
+
+@functools.cache
+def _page_query(
+    *, kind: bool, theme: bool, code: bool, answered: bool | None, q: bool, after: bool
+) -> sa.Select[Any]:
+    """The page query for one shape of filters (which are given, and `answered`), the
+    values bound at execution: built once per shape, so that SQLAlchemy finds it in its
+    statement cache without walking a new one on every request."""
+    query = view_query().where(
+        col(Submission.round_id) == sa.bindparam("round_id", type_=_COLUMNS.round_id.type),
+        col(Submission.status) == Status.published.value,
+    )
+    if kind:
+        query = query.where(col(Submission.kind) == sa.bindparam("kind", type_=sa.String))
+    if theme:
+        query = query.where(
+            sa.select(sa.literal(1))
+            .select_from(SubmissionTheme)
+            .join(Theme, col(Theme.id) == col(SubmissionTheme.theme_id))
+            .where(
+                col(SubmissionTheme.submission_id) == col(Submission.id),
+                col(Theme.slug) == sa.bindparam("theme", type_=sa.String),
+            )
+            .exists()
+        )
+    if code:
+        query = query.where(
+            sa.select(sa.literal(1))
+            .select_from(SubmissionAddressee)
+            .join(Delegation, col(Delegation.id) == col(SubmissionAddressee.delegation_id))
+            .where(
+                col(SubmissionAddressee.submission_id) == col(Submission.id),
+                col(Delegation.code) == sa.bindparam("code", type_=sa.String),
+            )
+            .exists()
+        )
+    if answered is not None:
+        exists = _current_answer_exists(sa.bindparam("code", type_=sa.String) if code else None)
+        query = query.where(exists if answered else ~exists)
+    if q:
+        query = query.where(
+            col(Submission.search_text).like(sa.bindparam("pattern", type_=sa.String), escape="\\")
+        )
+    if after:
+        at = sa.bindparam("at", type_=_COLUMNS.published_at.type)
+        # the first condition lets the index seek straight to the cursor
+        query = query.where(
+            col(Submission.published_at) >= at,
+            (col(Submission.published_at) > at)
+            | (col(Submission.id) > sa.bindparam("sid", type_=_COLUMNS.id.type)),
+        )
+    return query.order_by(col(Submission.published_at), col(Submission.id)).limit(
+        sa.bindparam("limit", type_=sa.Integer)
+    )
+
+
 def page(
     session: Session,
     *,
@@ -65,66 +124,42 @@ def page(
 ) -> tuple[list[Any], str | None]:
     """Published submissions of the round in publication order: new ones join the end,
     so a client paging through never misses or repeats one. Rows of
-    `submissions.view_query()`, for `submissions.views(..., counted=True)`.
+    `submissions.view_query()`, for `submissions.record_fields`.
 
     The round is looked up only when the page is empty (a page with rows proves it
     exists): no such round is a 404, a round with nothing (more) to show an empty page.
     """
-    query = view_query().where(
-        col(Submission.round_id) == round_id, col(Submission.status) == Status.published.value
-    )
-    if filters.kind is not None:
-        query = query.where(col(Submission.kind) == filters.kind.value)
-    if filters.theme is not None:
-        query = query.where(
-            sa.select(sa.literal(1))
-            .select_from(SubmissionTheme)
-            .join(Theme, col(Theme.id) == col(SubmissionTheme.theme_id))
-            .where(
-                col(SubmissionTheme.submission_id) == col(Submission.id),
-                col(Theme.slug) == filters.theme,
-            )
-            .exists()
-        )
     code = filters.delegation.upper() if filters.delegation else None
-    if code is not None:
-        query = query.where(
-            sa.select(sa.literal(1))
-            .select_from(SubmissionAddressee)
-            .join(Delegation, col(Delegation.id) == col(SubmissionAddressee.delegation_id))
-            .where(
-                col(SubmissionAddressee.submission_id) == col(Submission.id),
-                col(Delegation.code) == code,
-            )
-            .exists()
-        )
-    if filters.answered is not None:
-        answered = _current_answer_exists(code)
-        query = query.where(answered if filters.answered else ~answered)
-    if filters.q:
-        query = query.where(
-            col(Submission.search_text).like(search_pattern(filters.q), escape="\\")
-        )
     after = decode_keyset_cursor(cursor)
+    query = _page_query(
+        kind=filters.kind is not None,
+        theme=filters.theme is not None,
+        code=code is not None,
+        answered=filters.answered,
+        q=bool(filters.q),
+        after=after is not None,
+    )
+    params: dict[str, Any] = {"round_id": round_id, "limit": limit + 1}
+    if filters.kind is not None:
+        params["kind"] = filters.kind.value
+    if filters.theme is not None:
+        params["theme"] = filters.theme
+    if code is not None:
+        params["code"] = code
+    if filters.q:
+        params["pattern"] = search_pattern(filters.q)
     if after is not None:
-        at, sid = after
-        # the first condition lets the index seek straight to the cursor
-        query = query.where(
-            col(Submission.published_at) >= at,
-            (col(Submission.published_at) > at) | (col(Submission.id) > sid),
-        )
-    query = query.order_by(col(Submission.published_at), col(Submission.id)).limit(limit + 1)
+        params["at"], params["sid"] = after
     session.flush()
-    rows = list(session.connection().execute(query).all())
+    rows = list(session.connection().execute(query, params).all())
     if not rows:
         rounds.get_or_404(session, round_id=round_id)
     more = len(rows) > limit
     rows = rows[:limit]
     if not more:
         return rows, None
-    last = rows[-1]
-    assert last.published_at is not None
-    return rows, encode_cursor([last.published_at.isoformat(), str(last.id)])
+    last = rows[-1]  # its instant and id are text already (`view_query`)
+    return rows, encode_cursor([last.published_at, last.id])
 
 
 # --- the scorecard --------------------------------------------------------------

@@ -16,6 +16,7 @@ from api.errors import Conflict, NotFound, Unprocessable
 from api.pagination import keyset_page
 from api.permissions import Permission, can
 from api.services import audit, events, rounds, themes
+from api.services.json_text import UUID_TEXT, instant_text, uuid_text
 from models.dialogue import Delegation
 from models.response import AnswerAssessment, Rating, Response, ResponseRevision
 from models.round import Phase, Round, Theme
@@ -362,22 +363,16 @@ _REVISION = _table(ResponseRevision)
 _ASSESSMENT = _table(AnswerAssessment)
 _ROUND = _table(Round)
 
-# What `views` reads of a submission for the public view, beyond the endorsement
-# count and the handle that `view_query()` adds: the columns of a record page.
-_PUBLIC_COLUMNS = tuple(
-    _SUBMISSION.c[name]
-    for name in (
-        "id",
-        "round_id",
-        "kind",
-        "title",
-        "body",
-        "language",
-        "attribution",
-        "organisation",
-        "case_id",
-        "published_at",
-    )
+# What a record page reads of a submission, in `SubmissionPublic`'s field order (see
+# `record_fields`): ids and instants as the text the page carries (`json_text`), so that
+# no `UUID` or `datetime` is built per row.
+_RECORD_COLUMNS = (
+    uuid_text(_SUBMISSION.c.id).label("id"),
+    uuid_text(_SUBMISSION.c.round_id).label("round_id"),
+    _SUBMISSION.c.kind,
+    _SUBMISSION.c.title,
+    _SUBMISSION.c.body,
+    _SUBMISSION.c.language,
 )
 
 
@@ -390,11 +385,13 @@ def _endorsement_count() -> sa.ScalarSelect[Any]:
     )
 
 
-def _handle() -> sa.Case[Any]:
-    """The author's handle where the attribution shows it, else null."""
+def _author() -> sa.Case[Any]:
+    """The author the public sees, by the attribution: the handle, the organisation, or
+    nothing (`_fields` is the same rule for a submission already loaded)."""
     handle = sa.select(_USER.c.handle).where(_USER.c.id == _SUBMISSION.c.author_id)
     return sa.case(
-        (_SUBMISSION.c.attribution == Attribution.handle.value, handle.scalar_subquery())
+        (_SUBMISSION.c.attribution == Attribution.handle.value, handle.scalar_subquery()),
+        (_SUBMISSION.c.attribution == Attribution.organisation.value, _SUBMISSION.c.organisation),
     )
 
 
@@ -414,20 +411,23 @@ def _split(names: str | None) -> list[str]:
 
 
 _VIEW_QUERY = sa.select(
-    *_PUBLIC_COLUMNS,
-    _endorsement_count().label("endorsement_count"),
-    _handle().label("author_handle"),
+    *_RECORD_COLUMNS,
     _joined_names(_SUBMISSION_THEME, _THEME, "theme_id", "slug").label("theme_slugs"),
     _joined_names(_SUBMISSION_ADDRESSEE, _DELEGATION, "delegation_id", "code").label(
         "delegation_codes"
     ),
+    _SUBMISSION.c.attribution,
+    _author().label("author"),
+    uuid_text(_SUBMISSION.c.case_id).label("case_id"),
+    instant_text(_SUBMISSION.c.published_at).label("published_at"),
+    _endorsement_count().label("endorsement_count"),
 )
 
 
 def view_query() -> sa.Select[Any]:
-    """A select of submissions with what the public `views` needs of each, the
-    endorsement count, the author's handle, the themes and the addressees included:
-    `views(..., counted=True)` then makes one more query, for the responses."""
+    """A select of submissions with what a record page shows of each, the endorsement
+    count, the author's handle, the themes and the addressees included, ids and instants
+    as text: `record_fields` then makes one more query, for the responses."""
     return _VIEW_QUERY
 
 
@@ -575,12 +575,11 @@ def created_view(
 
 
 def view_fields(
-    session: Session, submissions: Sequence[Any], *, view: View, counted: bool = False
+    session: Session, submissions: Sequence[Submission], *, view: View
 ) -> list[dict[str, Any]]:
     """The fields of the views of a page of submissions, as plain dicts in the models'
-    field order. `submissions` are `Submission`s (three queries: themes and addressees,
-    endorsements and handles, responses) or, for the public view, rows of
-    `view_query()` with `counted` (one query: the rest is in the rows)."""
+    field order: three queries (themes and addressees, endorsements and handles,
+    responses) for a page of any size."""
     if not submissions:
         return []
     ids = [s.id for s in submissions]
@@ -588,19 +587,13 @@ def view_fields(
     addressed: dict[uuid.UUID, list[str]] = defaultdict(list)
     endorsements: dict[uuid.UUID, int] = {}
     handles: dict[uuid.UUID, str] = {}
-    if counted:
-        assert view == View.public
-        for s in submissions:
-            theme_slugs[s.id] = _split(s.theme_slugs)
-            addressed[s.id] = _split(s.delegation_codes)
-    else:
-        # the keys come back as stored (no UUID built per row), then map to the ids given
-        known: dict[Any, uuid.UUID] = {sid: sid for sid in ids}
-        known.update((sid.hex, sid) for sid in ids)
-        for what, raw, name in _rows(session, _LINKS, {"ids": ids}):
-            sid = known.get(raw) or uuid.UUID(str(raw))
-            (addressed if what else theme_slugs)[sid].append(name)
-        _count_endorsements_and_handles(session, submissions, endorsements, handles)
+    # the keys come back as stored (no UUID built per row), then map to the ids given
+    known: dict[Any, uuid.UUID] = {sid: sid for sid in ids}
+    known.update((sid.hex, sid) for sid in ids)
+    for what, raw, name in _rows(session, _LINKS, {"ids": ids}):
+        sid = known.get(raw) or uuid.UUID(str(raw))
+        (addressed if what else theme_slugs)[sid].append(name)
+    _count_endorsements_and_handles(session, submissions, endorsements, handles)
     responses = _response_fields(session, submission_ids=ids)
     return [
         _fields(
@@ -608,19 +601,62 @@ def view_fields(
             view=view,
             themes=theme_slugs.get(s.id, []),
             addressed_to=addressed.get(s.id, []),
-            handle=s.author_handle if counted else handles.get(s.author_id),
-            endorsement_count=s.endorsement_count if counted else endorsements.get(s.id, 0),
+            handle=handles.get(s.author_id),
+            endorsement_count=endorsements.get(s.id, 0),
             responses=responses.get(s.id, []),
         )
         for s in submissions
     ]
 
 
+def record_fields(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """The fields of the public views of rows of `view_query()`, as plain dicts in
+    `SubmissionPublic`'s field order, ids and instants as text: one query more, for the
+    responses. The rows are unpacked by position (a `Row`'s attributes cost more than
+    the rest of the work together)."""
+    if not rows:
+        return []
+    responses = _response_texts(session, submission_ids=[row[0] for row in rows])
+    return [
+        {
+            "id": sid,
+            "round_id": round_id,
+            "kind": kind,
+            "title": title,
+            "body": body,
+            "language": language,
+            "themes": _split(theme_slugs),
+            "addressed_to": _split(delegation_codes),
+            "attribution": attribution,
+            "author": author,
+            "case_id": case_id,
+            "published_at": published_at,
+            "endorsement_count": endorsement_count,
+            "responses": responses.get(sid, []),
+        }
+        for (
+            sid,
+            round_id,
+            kind,
+            title,
+            body,
+            language,
+            theme_slugs,
+            delegation_codes,
+            attribution,
+            author,
+            case_id,
+            published_at,
+            endorsement_count,
+        ) in rows
+    ]
+
+
 def views(
-    session: Session, submissions: Sequence[Any], *, view: View, counted: bool = False
+    session: Session, submissions: Sequence[Submission], *, view: View
 ) -> list[SubmissionPublic]:
     """The views of a page of submissions (`view_fields`), validated in one call."""
-    fields = view_fields(session, submissions, view=view, counted=counted)
+    fields = view_fields(session, submissions, view=view)
     if view == View.private:
         return list(_PRIVATE_VIEWS.validate_python(fields))
     return _PUBLIC_VIEWS.validate_python(fields)
@@ -638,20 +674,28 @@ def _rating_count(rating: Rating) -> sa.ScalarSelect[Any]:
     )
 
 
-def _response_query() -> sa.Select[Any]:
+def _response_query(*, text: bool) -> sa.Select[Any]:
+    """Current responses with their ratings; ids and instants as text if `text`."""
+
+    def as_uuid(column: sa.Column[Any]) -> Any:
+        return uuid_text(column).label(column.name) if text else column
+
+    def as_instant(column: sa.Column[Any]) -> Any:
+        return instant_text(column).label(column.name) if text else column
+
     return (
         sa.select(
-            _RESPONSE.c.id,
-            _RESPONSE.c.submission_id,
+            as_uuid(_RESPONSE.c.id),
+            as_uuid(_RESPONSE.c.submission_id),
             _DELEGATION.c.code,
             _REVISION.c.kind,
             _REVISION.c.body,
             _REVISION.c.language,
             _REVISION.c.reason_code,
-            _RESPONSE.c.responded_at,
-            _REVISION.c.created_at,
+            as_instant(_RESPONSE.c.responded_at),
+            as_instant(_REVISION.c.created_at),
             _RESPONSE.c.revision_count,
-            _ROUND.c.responses_due_at,
+            (_RESPONSE.c.responded_at > _ROUND.c.responses_due_at).label("late"),
             *(_rating_count(rating) for rating in Rating),
         )
         .select_from(_RESPONSE)
@@ -667,30 +711,65 @@ def _response_query() -> sa.Select[Any]:
     )
 
 
+def _in(column: sa.Column[Any], name: str, type_: Any = None) -> sa.ColumnElement[bool]:
+    return column.in_(sa.bindparam(name, expanding=True, type_=type_ or column.type))
+
+
 def _response_queries() -> dict[tuple[bool, bool], sa.Select[Any]]:
     """The query built once for each pair (by submission ids?, by response ids?), the
     ids bound at execution."""
     queries = {}
     for by_submission in (False, True):
         for by_response in (False, True):
-            query = _response_query()
+            query = _response_query(text=False)
             if by_submission:
-                query = query.where(
-                    _RESPONSE.c.submission_id.in_(
-                        sa.bindparam("submission_ids", expanding=True, type_=_RESPONSE.c.id.type)
-                    )
-                )
+                query = query.where(_in(_RESPONSE.c.submission_id, "submission_ids"))
             if by_response:
-                query = query.where(
-                    _RESPONSE.c.id.in_(
-                        sa.bindparam("response_ids", expanding=True, type_=_RESPONSE.c.id.type)
-                    )
-                )
+                query = query.where(_in(_RESPONSE.c.id, "response_ids"))
             queries[(by_submission, by_response)] = query
     return queries
 
 
 _RESPONSE_QUERIES = _response_queries()
+_RESPONSE_TEXT_QUERY = _response_query(text=True).where(
+    _in(_RESPONSE.c.submission_id, "submission_ids", UUID_TEXT)
+)
+
+
+def _by_submission(rows: Sequence[Any]) -> dict[Any, list[dict[str, Any]]]:
+    """Rows of `_response_query` as the fields of `ResponsePublic`, by submission id."""
+    out: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for (
+        rid,
+        sid,
+        code,
+        kind,
+        body,
+        language,
+        reason_code,
+        responded_at,
+        updated_at,
+        revision_count,
+        late,
+        *ratings,
+    ) in rows:
+        out[sid].append(
+            {
+                "id": rid,
+                "submission_id": sid,
+                "delegation": code,
+                "kind": kind,
+                "body": body,
+                "language": language,
+                "reason_code": reason_code,
+                "responded_at": responded_at,
+                "updated_at": updated_at,
+                "revision_count": revision_count,
+                "late": late,
+                "ratings": dict(zip(_RATINGS, ratings, strict=True)),
+            }
+        )
+    return out
 
 
 def _response_fields(
@@ -707,38 +786,15 @@ def _response_fields(
     if response_ids is not None:
         params["response_ids"] = response_ids
     query = _RESPONSE_QUERIES[(submission_ids is not None, response_ids is not None)]
-    out: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-    for (
-        rid,
-        sid,
-        code,
-        kind,
-        body,
-        language,
-        reason_code,
-        responded_at,
-        updated_at,
-        revision_count,
-        due,
-        *ratings,
-    ) in _rows(session, query, params):
-        out[sid].append(
-            {
-                "id": rid,
-                "submission_id": sid,
-                "delegation": code,
-                "kind": kind,
-                "body": body,
-                "language": language,
-                "reason_code": reason_code,
-                "responded_at": responded_at,
-                "updated_at": updated_at,
-                "revision_count": revision_count,
-                "late": responded_at > due,
-                "ratings": dict(zip(_RATINGS, ratings, strict=True)),
-            }
-        )
-    return out
+    return _by_submission(_rows(session, query, params))
+
+
+def _response_texts(
+    session: Session, *, submission_ids: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """`_response_fields` of the submissions given by their ids as text, with ids and
+    instants as text, by the submission's id: one query."""
+    return _by_submission(_rows(session, _RESPONSE_TEXT_QUERY, {"submission_ids": submission_ids}))
 
 
 def response_views(
