@@ -11,7 +11,7 @@ from api.deps import Admin, SessionDep
 from api.errors import error_responses
 from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, page_response
 from api.routes.dialogues import DialogueDep
-from api.services import accountability, record, rounds, submissions
+from api.services import accountability, record, rounds
 from models.round import Round, RoundCreate, RoundPublic, RoundUpdate
 from models.submission import Kind, SubmissionPublic
 
@@ -103,10 +103,9 @@ async def round_record(
     )
 
     def work(session: Session) -> Response:
-        rows, next_cursor = record.page(
+        items, next_cursor = record.page(
             session, round_id=round_id, filters=filters, limit=limit, cursor=cursor
         )
-        items = submissions.record_fields(session, rows)
         return page_response(request, {"items": items, "next_cursor": next_cursor})
 
     return await db.run(request, work)

@@ -12,7 +12,12 @@ from sqlmodel import Session, col, select
 from api import clock
 from api.pagination import decode_keyset_cursor, encode_cursor
 from api.services import rounds
-from api.services.submissions import search_pattern, view_query
+from api.services.submissions import (
+    record_fields,
+    response_text_query,
+    search_pattern,
+    view_query,
+)
 from models.dialogue import Delegation
 from models.response import AnswerAssessment, Response, ResponseKind, ResponseRevision
 from models.round import Round, Theme
@@ -60,12 +65,14 @@ _COLUMNS = sa.inspect(Submission).columns
 
 
 @functools.cache
-def _page_query(
+def _page_queries(
     *, kind: bool, theme: bool, code: bool, answered: bool | None, q: bool, after: bool
-) -> sa.Select[Any]:
-    """The page query for one shape of filters (which are given, and `answered`), the
-    values bound at execution: built once per shape, so that SQLAlchemy finds it in its
-    statement cache without walking a new one on every request."""
+) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The queries of a page for one shape of filters (which are given, and `answered`),
+    with the values bound at execution: the submissions, and the responses to the same
+    submissions (the page's selection again, ids only, as a subquery: no list of ids
+    goes back and forth). Built once per shape, so that SQLAlchemy finds them in its
+    statement cache without walking new ones on every request."""
     query = view_query().where(
         col(Submission.round_id) == sa.bindparam("round_id", type_=_COLUMNS.round_id.type),
         col(Submission.status) == Status.published.value,
@@ -109,9 +116,10 @@ def _page_query(
             (col(Submission.published_at) > at)
             | (col(Submission.id) > sa.bindparam("sid", type_=_COLUMNS.id.type)),
         )
-    return query.order_by(col(Submission.published_at), col(Submission.id)).limit(
+    query = query.order_by(col(Submission.published_at), col(Submission.id)).limit(
         sa.bindparam("limit", type_=sa.Integer)
     )
+    return query, response_text_query(query.with_only_columns(col(Submission.id)))
 
 
 def page(
@@ -121,17 +129,18 @@ def page(
     filters: RecordFilters,
     limit: int,
     cursor: str | None,
-) -> tuple[list[Any], str | None]:
-    """Published submissions of the round in publication order: new ones join the end,
-    so a client paging through never misses or repeats one. Rows of
-    `submissions.view_query()`, for `submissions.record_fields`.
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Published submissions of the round in publication order, with their current
+    responses: new ones join the end, so a client paging through never misses or
+    repeats one. The fields of `SubmissionPublic`, as `submissions.record_fields` gives
+    them; two queries.
 
     The round is looked up only when the page is empty (a page with rows proves it
     exists): no such round is a 404, a round with nothing (more) to show an empty page.
     """
     code = filters.delegation.upper() if filters.delegation else None
     after = decode_keyset_cursor(cursor)
-    query = _page_query(
+    query, responses = _page_queries(
         kind=filters.kind is not None,
         theme=filters.theme is not None,
         code=code is not None,
@@ -151,15 +160,18 @@ def page(
     if after is not None:
         params["at"], params["sid"] = after
     session.flush()
-    rows = list(session.connection().execute(query, params).all())
+    connection = session.connection()
+    rows = connection.execute(query, params).all()
     if not rows:
         rounds.get_or_404(session, round_id=round_id)
+        return [], None
     more = len(rows) > limit
     rows = rows[:limit]
+    items = record_fields(rows, connection.execute(responses, params).all())
     if not more:
-        return rows, None
-    last = rows[-1]  # its instant and id are text already (`view_query`)
-    return rows, encode_cursor([last.published_at, last.id])
+        return items, None
+    last = items[-1]  # its instant and id are text already (`view_query`)
+    return items, encode_cursor([last["published_at"], last["id"]])
 
 
 # --- the scorecard --------------------------------------------------------------
