@@ -161,16 +161,16 @@ def _seconds(duration: str) -> float:
 
 
 def wrk_pair(first: tuple[str, str], second: tuple[str, str], *, pid: int) -> tuple[Result, Result]:
-    """Two loads whose ratio is a target, run A B B A B A A B in quarters of the
-    duration (rounded up to whole seconds): a machine whose speed drifts during the
-    run weighs on both alike. Each result is the mean of its quarters (requests/s,
-    p50), the worst p99, all errors."""
-    quarter = f"{math.ceil(_seconds(DURATION) / 4)}s"  # wrk takes whole seconds
+    """Two loads whose ratio is a target, run in one-second slices, A B B A over and
+    over, for the duration each (rounded up to an even number of seconds): a machine
+    whose speed drifts, even from one second to the next, weighs on both alike. Each
+    result is the mean of its slices (requests/s, p50), the worst p99, all errors."""
+    slices = math.ceil(_seconds(DURATION) / 2)  # A B B A: two seconds of each
     loads = {"A": first, "B": second}
     runs: dict[str, list[Result]] = {first[1]: [], second[1]: []}
-    for key in "ABBABAAB":
+    for key in "ABBA" * slices:
         url, name = loads[key]
-        runs[name].append(wrk(url, pid=pid, name=name, duration=quarter, quiet=True))
+        runs[name].append(wrk(url, pid=pid, name=name, duration="1s", quiet=True))
     merged = []
     for name, parts in runs.items():
         result = Result(
@@ -769,7 +769,7 @@ def main(argv: list[str]) -> int:
         f"`bench/run` on {os.cpu_count()} cores, wrk -t2 -c{CONNECTIONS} -d{DURATION}; "
         "ratios are to the limit and to the naive peer measured in the same run. "
         "Loads compared with each other (our page 1 and deep page, the feed's start and "
-        "end) run A B B A B A A B in quarters of the duration, so a drift in the machine's "
+        "end) run in one-second slices, A B B A over and over, so a drift in the machine's "
         "speed weighs on both alike. "
         "Server RSS is our server's resident memory, sampled while the load runs; "
         "it only grows over a server's life (CPython keeps what it has taken).\n\n"
