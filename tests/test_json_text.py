@@ -1,5 +1,5 @@
 """`json_text`: ids and instants read as text are exactly what pydantic writes for the
-values the ORM reads, NULL included, on the database under test."""
+values the ORM reads, NULL included, on the database under test; text ids bind back."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from pydantic import TypeAdapter
 from sqlmodel import Session
 
-from api.services.json_text import instant_text, uuid_text
+from api.services.json_text import UUID_TEXT, instant_text, uuid_text
 from models.round import Phase
 from models.submission import Status, Submission
 
@@ -47,3 +47,16 @@ def test_ids_and_instants_read_as_the_text_pydantic_writes(make, engine):
     fractions = {row[3][19:] for row in text if row[3] is not None}
     assert fractions == {"Z", ".000001Z", ".120000Z", ".999999Z", ".500000Z"}
     assert sum(row[2] is None for row in text) == len(text)  # case_id: NULL stays NULL
+
+
+def test_ids_as_text_bind_back(make, engine):
+    rnd = make.round(phase=Phase.accepting_responses)
+    chosen = [make.submission(rnd) for _ in range(3)]
+    make.submission(rnd)
+    wanted = sorted(str(s.id) for s in chosen)
+    ids = sa.bindparam("ids", expanding=True, type_=UUID_TEXT)
+    with Session(engine) as session:
+        found = session.execute(
+            sa.select(uuid_text(S.id)).where(S.id.in_(ids)), {"ids": wanted}
+        ).scalars()
+        assert sorted(found) == wanted

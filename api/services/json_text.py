@@ -12,10 +12,10 @@ exactly as pydantic writes the value:
 PostgreSQL formats them itself (`uuid` and `timestamptz` to text). SQLite keeps them as
 text already (32 hex digits; ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC): that text is read
 as it is and rearranged by a few slices, cheaper than SQLite's string functions. NULL
-stays NULL. tests/test_json_text.py checks both against pydantic.
+stays NULL. `UUID_TEXT` binds such text back as a UUID parameter.
+tests/test_json_text.py checks both against pydantic.
 """
 
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,6 +31,10 @@ def _hyphenated(stored: str | None) -> str | None:
     return f"{stored[:8]}-{stored[8:12]}-{stored[12:16]}-{stored[16:20]}-{stored[20:]}"
 
 
+def _stored_uuid(text: str | None) -> str | None:
+    return None if text is None else text.replace("-", "")
+
+
 def _iso_utc(stored: str | None) -> str | None:
     if stored is None:
         return None
@@ -40,32 +44,44 @@ def _iso_utc(stored: str | None) -> str | None:
     return f"{day}T{whole}.{fraction}Z" if fraction != "000000" else f"{day}T{whole}Z"
 
 
-class _Text(sa.types.TypeDecorator[str]):
-    """A value read as text: on SQLite, its stored text rearranged by `on_sqlite`; on
-    PostgreSQL, the text the query's cast gives."""
+class _InstantText(sa.types.TypeDecorator[str]):
+    """An instant read as text: SQLite's stored text rearranged, PostgreSQL's as cast."""
 
     impl = sa.String
     cache_ok = True
 
-    def __init__(self, on_sqlite: Callable[[str | None], str | None]) -> None:
-        super().__init__()
-        self.on_sqlite = on_sqlite
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        return _iso_utc if dialect.name == "sqlite" else None
+
+
+class _UUIDText(sa.types.TypeDecorator[str]):
+    """A UUID as text, read and bound: SQLite's 32 hex digits rearranged both ways;
+    PostgreSQL handed the text (cast to and from `uuid` in SQL)."""
+
+    impl = sa.Uuid
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        return _stored_uuid if dialect.name == "sqlite" else None
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
-        return self.on_sqlite if dialect.name == "sqlite" else None
+        return _hyphenated if dialect.name == "sqlite" else None
+
+
+UUID_TEXT = _UUIDText()
 
 
 class uuid_text(FunctionElement[str]):
     """A UUID column as its canonical text (named as the SQL function it stands for)."""
 
-    type = _Text(_hyphenated)
+    type = UUID_TEXT
     inherit_cache = True
 
 
 class instant_text(FunctionElement[str]):
     """A `UTCDateTime` column as its ISO 8601 text in UTC, with ``Z``."""
 
-    type = _Text(_iso_utc)
+    type = _InstantText()
     inherit_cache = True
 
 

@@ -14,7 +14,7 @@ from api.pagination import decode_keyset_cursor, encode_cursor
 from api.services import rounds
 from api.services.submissions import (
     record_fields,
-    response_text_query,
+    response_texts,
     search_pattern,
     view_query,
 )
@@ -65,14 +65,12 @@ _COLUMNS = sa.inspect(Submission).columns
 
 
 @functools.cache
-def _page_queries(
+def _page_query(
     *, kind: bool, theme: bool, code: bool, answered: bool | None, q: bool, after: bool
-) -> tuple[sa.Select[Any], sa.Select[Any]]:
-    """The queries of a page for one shape of filters (which are given, and `answered`),
-    with the values bound at execution: the submissions, and the responses to the same
-    submissions (the page's selection again, ids only, as a subquery: no list of ids
-    goes back and forth). Built once per shape, so that SQLAlchemy finds them in its
-    statement cache without walking new ones on every request."""
+) -> sa.Select[Any]:
+    """The page query for one shape of filters (which are given, and `answered`), with
+    the values bound at execution: built once per shape, so that SQLAlchemy finds it in
+    its statement cache without walking a new one on every request."""
     query = view_query().where(
         col(Submission.round_id) == sa.bindparam("round_id", type_=_COLUMNS.round_id.type),
         col(Submission.status) == Status.published.value,
@@ -116,10 +114,9 @@ def _page_queries(
             (col(Submission.published_at) > at)
             | (col(Submission.id) > sa.bindparam("sid", type_=_COLUMNS.id.type)),
         )
-    query = query.order_by(col(Submission.published_at), col(Submission.id)).limit(
+    return query.order_by(col(Submission.published_at), col(Submission.id)).limit(
         sa.bindparam("limit", type_=sa.Integer)
     )
-    return query, response_text_query(query.with_only_columns(col(Submission.id)))
 
 
 def page(
@@ -140,7 +137,7 @@ def page(
     """
     code = filters.delegation.upper() if filters.delegation else None
     after = decode_keyset_cursor(cursor)
-    query, responses = _page_queries(
+    query = _page_query(
         kind=filters.kind is not None,
         theme=filters.theme is not None,
         code=code is not None,
@@ -160,14 +157,13 @@ def page(
     if after is not None:
         params["at"], params["sid"] = after
     session.flush()
-    connection = session.connection()
-    rows = connection.execute(query, params).all()
+    rows = session.connection().execute(query, params).all()
     if not rows:
         rounds.get_or_404(session, round_id=round_id)
         return [], None
     more = len(rows) > limit
     rows = rows[:limit]
-    items = record_fields(rows, connection.execute(responses, params).all())
+    items = record_fields(rows, response_texts(session, submission_ids=[row[0] for row in rows]))
     if not more:
         return items, None
     last = items[-1]  # its instant and id are text already (`view_query`)

@@ -16,7 +16,7 @@ from api.errors import Conflict, NotFound, Unprocessable
 from api.pagination import keyset_page
 from api.permissions import Permission, can
 from api.services import audit, events, rounds, themes
-from api.services.json_text import instant_text, uuid_text
+from api.services.json_text import UUID_TEXT, instant_text, uuid_text
 from models.dialogue import Delegation
 from models.response import AnswerAssessment, Rating, Response, ResponseRevision
 from models.round import Phase, Round, Theme
@@ -612,7 +612,7 @@ def view_fields(
 def record_fields(rows: Sequence[Any], response_rows: Sequence[Any]) -> list[dict[str, Any]]:
     """The fields of the public views of rows of `view_query()`, as plain dicts in
     `SubmissionPublic`'s field order, ids and instants as text, with their responses
-    (rows of `response_text_query`). The rows are unpacked by position (a `Row`'s
+    (rows of `response_texts`). The rows are unpacked by position (a `Row`'s
     attributes cost more than the rest of the work together)."""
     responses = _by_submission(response_rows)
     return [
@@ -709,8 +709,8 @@ def _response_query(*, text: bool) -> sa.Select[Any]:
     )
 
 
-def _in(column: sa.Column[Any], name: str) -> sa.ColumnElement[bool]:
-    return column.in_(sa.bindparam(name, expanding=True, type_=column.type))
+def _in(column: sa.Column[Any], name: str, type_: Any = None) -> sa.ColumnElement[bool]:
+    return column.in_(sa.bindparam(name, expanding=True, type_=type_ or column.type))
 
 
 def _response_queries() -> dict[tuple[bool, bool], sa.Select[Any]]:
@@ -784,11 +784,18 @@ def _response_fields(
     return _by_submission(_rows(session, query, params))
 
 
-def response_text_query(submission_ids: sa.Select[Any]) -> sa.Select[Any]:
+_RESPONSE_TEXT_QUERY = _response_query(text=True).where(
+    _in(_RESPONSE.c.submission_id, "submission_ids", UUID_TEXT)
+)
+
+
+def response_texts(session: Session, *, submission_ids: list[str]) -> Sequence[Any]:
     """Current responses (their latest revision), with their ratings, to the
-    submissions `submission_ids` selects: the fields of `ResponsePublic`, ids and
-    instants as text, for `record_fields`."""
-    return _response_query(text=True).where(_RESPONSE.c.submission_id.in_(submission_ids))
+    submissions given by their ids as text: rows of the fields of `ResponsePublic`, ids
+    and instants as text, for `record_fields`. One query, by the very ids a page shows
+    (selecting them again by the page's filters could, on PostgreSQL, see a later
+    snapshot than the page did, and miss some)."""
+    return _rows(session, _RESPONSE_TEXT_QUERY, {"submission_ids": submission_ids})
 
 
 def response_views(

@@ -15,7 +15,7 @@ from api.pagination import encode_cursor
 from api.routes.rounds import RecordPage
 from models.response import AnswerAssessment, Response, ResponseRevision
 from models.round import Phase
-from models.submission import Endorsement, Status
+from models.submission import Endorsement, Status, Submission
 from models.user import Role
 
 BASE = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -445,6 +445,43 @@ def test_the_record_is_written_exactly_as_its_model_writes_it(client, make, db):
         page = RecordPage.model_validate_json(r.content)
         assert page.items and page.items[0].responses
         assert r.content == page.model_dump_json().encode()
+
+
+def test_a_page_shows_the_responses_of_what_it_shows_whatever_changes_meanwhile(
+    client, make, engine
+):
+    # The responses are read by the ids of the rows the page shows: on PostgreSQL each
+    # statement sees the data as of its own start, and selecting them again by the
+    # filters would miss a submission that stopped matching in between.
+    rnd = make.round(phase=Phase.accepting_responses)
+    held = make.submission(rnd, title="On hold", published_at=BASE)
+    make.response(held, kind="holding", body="We will answer after consultation.")
+    selects: list[str] = []
+    changed: list[bool] = []
+
+    def change_before_the_responses(_conn, _cursor, statement, *_args):
+        # the page's first query is done; its second (the responses) is about to run
+        if changed or not statement.startswith("SELECT"):
+            return
+        selects.append(statement)
+        if len(selects) < 2:
+            return
+        changed.append(True)
+        with engine.begin() as other:  # another request, committed meanwhile
+            other.execute(
+                sa.update(Submission).where(Submission.id == held.id).values(status="removed")
+            )
+
+    sa.event.listen(engine, "before_cursor_execute", change_before_the_responses)
+    try:
+        r = client.get(record_url(rnd), params={"answered": "false"})
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", change_before_the_responses)
+    assert r.status_code == 200, r.text
+    assert changed
+    (item,) = r.json()["items"]
+    assert item["id"] == str(held.id)
+    assert [x["kind"] for x in item["responses"]] == ["holding"]
 
 
 def test_the_record_runs_the_same_number_of_queries_for_5_and_50_items(
