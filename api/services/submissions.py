@@ -58,12 +58,7 @@ def search_pattern(q: str) -> str:
 
 def _delegation_ids(session: Session, *, rnd: Round, codes: list[str]) -> list[uuid.UUID]:
     found: dict[str, uuid.UUID] = dict(
-        _rows(
-            session,
-            sa.select(_DELEGATION.c.code, _DELEGATION.c.id).where(
-                _DELEGATION.c.dialogue_id == rnd.dialogue_id, _DELEGATION.c.code.in_(codes)
-            ),
-        )
+        _rows(session, _DELEGATIONS_BY_CODE, {"dialogue_id": rnd.dialogue_id, "codes": codes})
     )
     unknown = sorted(set(codes) - set(found))
     if unknown:
@@ -94,12 +89,12 @@ def _set_links(
         )
     if theme_ids:
         session.execute(
-            sa.insert(_SUBMISSION_THEME),
+            _INSERT_THEME_LINK,
             [{"submission_id": submission.id, "theme_id": t} for t in theme_ids],
         )
     if delegation_ids:
         session.execute(
-            sa.insert(_SUBMISSION_ADDRESSEE),
+            _INSERT_ADDRESSEE_LINK,
             [{"submission_id": submission.id, "delegation_id": d} for d in delegation_ids],
         )
 
@@ -133,7 +128,7 @@ def create(session: Session, *, rnd: Round, data: SubmissionCreate, author: User
         "withdrawn_at": None,
     }
     session.flush()
-    session.connection().execute(sa.insert(_SUBMISSION), row)
+    session.connection().execute(_INSERT_SUBMISSION, row)
     submission = Submission.model_construct(**row)
     _set_links(
         session,
@@ -362,6 +357,16 @@ _RESPONSE = _table(Response)
 _REVISION = _table(ResponseRevision)
 _ASSESSMENT = _table(AnswerAssessment)
 _ROUND = _table(Round)
+
+# The statements of submitting, built once: at a deadline SQLAlchemy then finds them in
+# its statement cache without walking a new one on every POST.
+_INSERT_SUBMISSION = sa.insert(_SUBMISSION)
+_INSERT_THEME_LINK = sa.insert(_SUBMISSION_THEME)
+_INSERT_ADDRESSEE_LINK = sa.insert(_SUBMISSION_ADDRESSEE)
+_DELEGATIONS_BY_CODE = sa.select(_DELEGATION.c.code, _DELEGATION.c.id).where(
+    _DELEGATION.c.dialogue_id == sa.bindparam("dialogue_id", type_=_DELEGATION.c.dialogue_id.type),
+    _DELEGATION.c.code.in_(sa.bindparam("codes", expanding=True, type_=_DELEGATION.c.code.type)),
+)
 
 # What a record page reads of a submission, in `SubmissionPublic`'s field order (see
 # `record_fields`): ids and instants as the text the page carries (`json_text`), so that
