@@ -368,18 +368,6 @@ _DELEGATIONS_BY_CODE = sa.select(_DELEGATION.c.code, _DELEGATION.c.id).where(
     _DELEGATION.c.code.in_(sa.bindparam("codes", expanding=True, type_=_DELEGATION.c.code.type)),
 )
 
-# What a record page reads of a submission, in `SubmissionPublic`'s field order (see
-# `record_fields`): ids and instants as the text the page carries (`json_text`), so that
-# no `UUID` or `datetime` is built per row.
-_RECORD_COLUMNS = (
-    uuid_text(_SUBMISSION.c.id).label("id"),
-    uuid_text(_SUBMISSION.c.round_id).label("round_id"),
-    _SUBMISSION.c.kind,
-    _SUBMISSION.c.title,
-    _SUBMISSION.c.body,
-    _SUBMISSION.c.language,
-)
-
 
 def _endorsement_count() -> sa.ScalarSelect[Any]:
     return (
@@ -415,8 +403,16 @@ def _split(names: str | None) -> list[str]:
     return sorted(names.split(",")) if names else []
 
 
+# What a record page reads of each submission, in `SubmissionPublic`'s field order
+# (`record_fields` unpacks the rows by position): ids and instants as the text the page
+# carries (`json_text`), so that no `UUID` or `datetime` is built per row.
 _VIEW_QUERY = sa.select(
-    *_RECORD_COLUMNS,
+    uuid_text(_SUBMISSION.c.id).label("id"),
+    uuid_text(_SUBMISSION.c.round_id).label("round_id"),
+    _SUBMISSION.c.kind,
+    _SUBMISSION.c.title,
+    _SUBMISSION.c.body,
+    _SUBMISSION.c.language,
     _joined_names(_SUBMISSION_THEME, _THEME, "theme_id", "slug").label("theme_slugs"),
     _joined_names(_SUBMISSION_ADDRESSEE, _DELEGATION, "delegation_id", "code").label(
         "delegation_codes"
@@ -431,8 +427,8 @@ _VIEW_QUERY = sa.select(
 
 def view_query() -> sa.Select[Any]:
     """A select of submissions with what a record page shows of each, the endorsement
-    count, the author's handle, the themes and the addressees included, ids and instants
-    as text: `record_fields` then makes one more query, for the responses."""
+    count, the author shown, the themes and the addressees included, ids and instants
+    as text: `record_fields` makes the rows the page's items."""
     return _VIEW_QUERY
 
 
