@@ -14,6 +14,10 @@ text already (32 hex digits; ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC): that text i
 as it is and rearranged by a few slices, cheaper than SQLite's string functions. NULL
 stays NULL. `UUID_TEXT` binds such text back as a UUID parameter.
 tests/test_json_text.py checks both against pydantic.
+
+`comma_joined(column)` aggregates names into one comma-separated text, its separator
+written into the SQL (`sa.func.aggregate_strings` binds it at each execution, which a
+`Prepared` statement does not do).
 """
 
 from typing import Any
@@ -108,3 +112,20 @@ def _instant_text(element: instant_text, compiler: SQLCompiler, **kw: Any) -> st
 @compiles(instant_text, "sqlite")
 def _as_stored(element: FunctionElement[str], compiler: SQLCompiler, **kw: Any) -> str:
     return _argument(element, compiler, **kw)
+
+
+class comma_joined(FunctionElement[str]):
+    """An aggregate: the column's values joined by commas, in no particular order."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(comma_joined)
+def _comma_joined(element: comma_joined, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"string_agg({_argument(element, compiler, **kw)}, ',')"
+
+
+@compiles(comma_joined, "sqlite")
+def _comma_joined_sqlite(element: comma_joined, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"group_concat({_argument(element, compiler, **kw)}, ',')"

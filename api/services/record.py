@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from api import clock
 from api.pagination import decode_keyset_cursor, encode_cursor
+from api.prepared import Prepared
 from api.services import rounds
 from api.services.submissions import (
     record_fields,
@@ -67,10 +68,9 @@ _COLUMNS = sa.inspect(Submission).columns
 @functools.cache
 def _page_query(
     *, kind: bool, theme: bool, code: bool, answered: bool | None, q: bool, after: bool
-) -> sa.Select[Any]:
+) -> Prepared:
     """The page query for one shape of filters (which are given, and `answered`), with
-    the values bound at execution: built once per shape, so that SQLAlchemy finds it in
-    its statement cache without walking a new one on every request."""
+    the values bound at execution: built and compiled once per shape."""
     query = view_query().where(
         col(Submission.round_id) == sa.bindparam("round_id", type_=_COLUMNS.round_id.type),
         col(Submission.status) == Status.published.value,
@@ -114,8 +114,10 @@ def _page_query(
             (col(Submission.published_at) > at)
             | (col(Submission.id) > sa.bindparam("sid", type_=_COLUMNS.id.type)),
         )
-    return query.order_by(col(Submission.published_at), col(Submission.id)).limit(
-        sa.bindparam("limit", type_=sa.Integer)
+    return Prepared(
+        query.order_by(col(Submission.published_at), col(Submission.id)).limit(
+            sa.bindparam("limit", type_=sa.Integer)
+        )
     )
 
 
@@ -156,8 +158,7 @@ def page(
         params["pattern"] = search_pattern(filters.q)
     if after is not None:
         params["at"], params["sid"] = after
-    session.flush()
-    rows = session.connection().execute(query, params).all()
+    rows = query.rows(session, params)
     if not rows:
         rounds.get_or_404(session, round_id=round_id)
         return [], None

@@ -1,5 +1,6 @@
 """Submissions: create, edit, withdraw, endorse, moderate; and how each caller sees them."""
 
+import functools
 import unicodedata
 import uuid
 from collections import defaultdict
@@ -15,8 +16,9 @@ from api import clock
 from api.errors import Conflict, NotFound, Unprocessable
 from api.pagination import keyset_page
 from api.permissions import Permission, can
+from api.prepared import Prepared
 from api.services import audit, events, rounds, themes
-from api.services.json_text import UUID_TEXT, instant_text, uuid_text
+from api.services.json_text import UUID_TEXT, comma_joined, instant_text, uuid_text
 from models.dialogue import Delegation
 from models.response import AnswerAssessment, Rating, Response, ResponseRevision
 from models.round import Phase, Round, Theme
@@ -392,7 +394,7 @@ def _joined_names(link: sa.Table, named: sa.Table, key: str, name: str) -> sa.Sc
     """The names (theme slugs, delegation codes) linked to the submission, joined by
     commas, in no particular order (`_split` sorts them)."""
     return (
-        sa.select(sa.func.aggregate_strings(named.c[name], ","))
+        sa.select(comma_joined(named.c[name]))
         .select_from(link.join(named, named.c.id == link.c[key]))
         .where(link.c.submission_id == _SUBMISSION.c.id)
         .scalar_subquery()
@@ -785,9 +787,12 @@ def _response_fields(
     return _by_submission(_rows(session, query, params))
 
 
-_RESPONSE_TEXT_QUERY = _response_query(text=True).where(
-    _in(_RESPONSE.c.submission_id, "submission_ids", UUID_TEXT)
-)
+@functools.cache
+def _response_texts_for(count: int) -> Prepared:
+    """The responses to `count` submissions given as text (`s0`, `s1`, ...): one
+    statement per number of ids, as a `Prepared` statement binds no expanding list."""
+    ids = [sa.bindparam(f"s{i}", type_=UUID_TEXT) for i in range(count)]
+    return Prepared(_response_query(text=True).where(_RESPONSE.c.submission_id.in_(ids)))
 
 
 def response_texts(session: Session, *, submission_ids: list[str]) -> Sequence[Any]:
@@ -796,7 +801,10 @@ def response_texts(session: Session, *, submission_ids: list[str]) -> Sequence[A
     and instants as text, for `record_fields`. One query, by the very ids a page shows
     (selecting them again by the page's filters could, on PostgreSQL, see a later
     snapshot than the page did, and miss some)."""
-    return _rows(session, _RESPONSE_TEXT_QUERY, {"submission_ids": submission_ids})
+    if not submission_ids:
+        return []
+    statement = _response_texts_for(len(submission_ids))
+    return statement.rows(session, {f"s{i}": sid for i, sid in enumerate(submission_ids)})
 
 
 def response_views(

@@ -131,6 +131,17 @@ def test_a_nul_in_a_cursor_is_not_a_500(client, make):
     assert_handled(r)
 
 
+def test_a_nul_in_the_record_filters_is_not_a_500(client, make):
+    # the record's statements run on the DB-API cursor (api/prepared.py): the driver's
+    # error must still reach the problem handlers as SQLAlchemy's
+    rnd = make.round()
+    url = f"/api/v1/rounds/{rnd.id}/record"
+    for params in ({"q": "law\x00yer"}, {"theme": "a\x00b"}, {"delegation": "C\x00N"}):
+        r = client.get(url, params=params)
+        assert_handled(r)
+        assert r.status_code in (200, 422), r.text
+
+
 def test_a_nul_in_a_sign_in_name_is_a_4xx(client, make):
     make.user(handle="linwei")
     r = client.post(TOKEN, data={"username": "lin\x00wei", "password": "a long passphrase"})

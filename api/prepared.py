@@ -1,0 +1,114 @@
+"""Selects run on the DB-API cursor: compiled once per dialect, rows as plain tuples.
+
+The public record answers hundreds of pages a second, each two selects. SQLAlchemy
+spends about 150 µs on each execution before and after the database's own work
+(parameters, the execution context, the result object, its rows), as much as SQLite
+takes for the page itself. A `Prepared` statement is the same Core select, compiled
+once per dialect into its SQL text, the order of its parameters and the type
+processors of its parameters and columns; executing it binds the values, runs the
+text on the cursor of the session's connection (its transaction, its snapshot), and
+passes each column through its processor, as SQLAlchemy would
+(tests/test_prepared.py compares the two on both databases).
+
+Only what this needs: named bind parameters, each given at execution or fixed in the
+statement; no expanding ``IN`` (build one statement per number of values); no
+literal-execute parameters. A database error is raised as SQLAlchemy would raise it
+(`DataError`, `OperationalError`, ...), for the same problem responses.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Session
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]  # the parameters, in the order the SQL text wants them
+    positional: bool
+    fixed: Mapping[str, Any]  # values the statement carries itself (literals)
+    binds: tuple[Processor, ...]  # by `names`
+    columns: tuple[tuple[int, Callable[[Any], Any]], ...]  # (index, processor) where one is
+
+
+class Prepared:
+    """A Core select, executed by `rows(session, params)` on the session's connection."""
+
+    def __init__(self, statement: sa.Select[Any]) -> None:
+        self.statement = statement
+        self._by_dialect: dict[tuple[str, str], _Compiled] = {}
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self.statement.compile(dialect=dialect)
+        sql = compiled.string
+        if "POSTCOMPILE" in sql or compiled.escaped_bind_names:
+            raise ValueError("a Prepared statement takes plain named parameters only")
+        binds = compiled.binds
+        names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(binds)
+        columns = []
+        for index, column in enumerate(self.statement.selected_columns):
+            process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+            if process is not None:
+                columns.append((index, process))
+        return _Compiled(
+            sql=sql,
+            names=names,
+            positional=bool(compiled.positional),
+            fixed={name: bind.value for name, bind in binds.items() if not bind.required},
+            binds=tuple(
+                binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+            ),
+            columns=tuple(columns),
+        )
+
+    def rows(self, session: Session, params: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
+        """The rows for `params`, in the session's transaction (pending changes flushed
+        first, as a query through the session would)."""
+        session.flush()
+        connection = session.connection()
+        dialect = connection.dialect
+        key = (dialect.name, dialect.driver)
+        compiled = self._by_dialect.get(key)
+        if compiled is None:
+            compiled = self._by_dialect[key] = self._compile(dialect)
+        values = [
+            params[name] if name in params else compiled.fixed[name] for name in compiled.names
+        ]
+        bound = [
+            value if process is None or value is None else process(value)
+            for process, value in zip(compiled.binds, values, strict=True)
+        ]
+        parameters = bound if compiled.positional else dict(zip(compiled.names, bound, strict=True))
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        # the engine's cursor events still see the statement (SQL logging, the tests'
+        # query counts), as they would through SQLAlchemy
+        events = connection.dispatch
+        error = dialect.loaded_dbapi.Error
+        try:
+            events.before_cursor_execute(connection, cursor, compiled.sql, parameters, None, False)
+            cursor.execute(compiled.sql, parameters)
+            events.after_cursor_execute(connection, cursor, compiled.sql, parameters, None, False)
+            rows: Sequence[Sequence[Any]] = cursor.fetchall()
+        except error as exc:
+            # SQLAlchemy's own exception for it (DataError, OperationalError, ...), which
+            # the problem handlers answer as they would any query's (api/errors.py)
+            raise sa.exc.DBAPIError.instance(
+                compiled.sql, parameters, exc, error, dialect=dialect
+            ) from exc
+        finally:
+            cursor.close()
+        if not compiled.columns:
+            return rows
+        processed: list[Sequence[Any]] = []
+        for row in rows:
+            values = list(row)
+            for index, process in compiled.columns:
+                values[index] = process(values[index])
+            processed.append(values)
+        return processed
