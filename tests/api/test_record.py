@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
+from api.middleware import weak_etag
 from api.pagination import encode_cursor
 from api.routes.rounds import RecordPage
 from models.response import AnswerAssessment, Response, ResponseRevision
@@ -345,6 +346,8 @@ def test_etag_and_304_and_a_new_tag_after_a_publication(client, make):
     first = client.get(record_url(rnd))
     assert first.status_code == 200
     tag = first.headers["ETag"]
+    # one tag, the hash of the body, as for any JSON read (set by the page itself)
+    assert first.headers.get_list("etag") == [weak_etag(first.content)]
     assert tag and "max-age" in first.headers["Cache-Control"]
     assert "public" in first.headers["Cache-Control"]
 
