@@ -39,6 +39,12 @@ T = TypeVar("T")
 M = TypeVar("M", bound=SQLModel)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Each SQLite connection's page cache (SQLite's default is 2 MiB). A record page reads
+# its 50 submissions and, through their ids (random UUIDs), a leaf page of each link
+# and response index for every one: some 500 pages of 4 KiB. In 2 MiB the page's two
+# queries evicted each other's pages, and every request read them again from the
+# file: the page took 1.0 ms in SQLite instead of 0.57 (bench/RESULTS.md).
+SQLITE_CACHE_KIB = 8 * 1024
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # How long a request may queue for the database before it gets a 503.
 SESSION_WAIT_SECONDS = 30
@@ -84,6 +90,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

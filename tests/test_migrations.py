@@ -19,7 +19,7 @@ from alembic.script import ScriptDirectory
 import models
 from alembic import command
 from api.cli import alembic_config, migrations_dir
-from api.db import make_engine, open_session
+from api.db import SQLITE_CACHE_KIB, make_engine, open_session
 from tests.conftest import _drop_postgres, _fresh_postgres
 
 MIGRATION_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2}-\d{4})_[a-z0-9]+(?:[_-][a-z0-9]+)*\.py$")
@@ -146,6 +146,8 @@ def test_connections_are_configured(engine):
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar().lower() == "wal"
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
+            # a page cache that holds a record page's working set (api/db.py)
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB
         else:
             assert engine.dialect.name == "postgresql"
             assert engine.dialect.driver == "psycopg"
