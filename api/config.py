@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(default=1, ge=1)
     hash_concurrency: int = Field(default=2, ge=1)
 
-    # Requests using the database at once (None: 2 on SQLite, 6 on PostgreSQL); the
+    # Requests using the database at once (None: 1 on SQLite, 6 on PostgreSQL); the
     # others wait their turn in the event loop (api/db.py).
     db_concurrency: int | None = Field(default=None, ge=1, le=64)
 

@@ -123,13 +123,14 @@ _gates: RunVar["WeakKeyDictionary[Engine, _Gate]"] = RunVar("civic_input_db_gate
 def default_concurrency(engine: Engine) -> int:
     """How many requests use the database at once, by default.
 
-    A request's Python work holds the GIL, so more requests in flight than cores only
-    makes them take turns at it: at 32 connections on 2 cores, 28 slots cost twice the
-    CPU per request of 2, and 2 served the record page faster than 4 (bench/RESULTS.md).
-    PostgreSQL works in processes of its own, so a request waiting for it leaves the
-    GIL to another: more there. Sign-ins hash outside their turn (`Security.hashed`).
+    A request's Python work holds the GIL, so more requests in flight than one only
+    makes them take turns at it: on SQLite, whose work is a small part of a request's,
+    one at a time served the record page 13% faster than two (395 against 349 req/s,
+    alternating), and two faster than four. PostgreSQL works in processes of its own,
+    so a request waiting for it leaves the GIL to another: 6 served it 9% faster than 2.
+    Sign-ins hash outside their turn (`Security.hashed`).
     """
-    return 2 if engine.dialect.name == "sqlite" else 6
+    return 1 if engine.dialect.name == "sqlite" else 6
 
 
 def _slot_count(engine: Engine, wanted: int) -> int:
