@@ -39,6 +39,11 @@ def _executed(state: ORMExecuteState) -> None:
         state.session.info["cache_dirty"] = True
 
 
+def written(session: Session) -> None:
+    """The session wrote outside the ORM (`Prepared.execute`): its commit bumps too."""
+    session.info["cache_dirty"] = True
+
+
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
     if session.info.pop("cache_dirty", False):

@@ -34,6 +34,7 @@ from sqlmodel import Session, SQLModel
 from api.config import normalise_database_url
 from api.errors import Busy
 from api.loops import per_loop
+from api.prepared import Prepared
 
 T = TypeVar("T")
 M = TypeVar("M", bound=SQLModel)
@@ -216,26 +217,26 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         await _in_thread(session, commit=True)
 
 
-_BY_ID: dict[type[Any], sa.Select[Any]] = {}
+_BY_ID: dict[type[Any], Prepared] = {}
 
 
 def snapshot(session: Session, model: type[M], key: Any) -> M | None:
     """A read-only copy of the row of `model` with this id, for hot paths: a plain
-    select, and the model made without validation or ORM state (`model_construct`), at
-    a fraction of what `session.get` costs under load. Having no ORM state, it cannot
-    be added to a session by mistake: read it, never change it."""
+    select run on the cursor (`Prepared`), and the model made without validation or ORM
+    state (`model_construct`), at a fraction of what `session.get` costs under load.
+    Having no ORM state, it cannot be added to a session by mistake: read it, never
+    change it."""
     # the models' attributes work only once the mappers are configured; a snapshot may
     # be the first thing a fresh process reads (after the first call this is a no-op)
     sa.orm.configure_mappers()
     query = _BY_ID.get(model)
     if query is None:
         table: sa.Table = model.__table__  # type: ignore[attr-defined]
-        query = _BY_ID[model] = sa.select(table).where(
-            table.c.id == sa.bindparam("key", type_=table.c.id.type)
+        query = _BY_ID[model] = Prepared(
+            sa.select(table).where(table.c.id == sa.bindparam("key", type_=table.c.id.type))
         )
-    session.flush()
-    row = session.connection().execute(query, {"key": key}).first()
-    return None if row is None else cast(M, model.model_construct(**row._mapping))
+    row = query.first(session, {"key": key})
+    return None if row is None else cast(M, model.model_construct(**row))
 
 
 def _transaction(engine: Engine, work: Callable[[Session], T]) -> T:

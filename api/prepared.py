@@ -1,9 +1,10 @@
-"""Selects run on the DB-API cursor: compiled once per dialect, rows as plain tuples.
+"""Statements run on the DB-API cursor: compiled once per dialect, rows as plain tuples.
 
-The public record answers hundreds of pages a second, each two selects. SQLAlchemy
-spends about 150 µs on each execution before and after the database's own work
-(parameters, the execution context, the result object, its rows), as much as SQLite
-takes for the page itself. A `Prepared` statement is the same Core select, compiled
+The public record answers hundreds of pages a second, each two selects, and at a
+deadline every submission is seven statements. SQLAlchemy spends about 150 µs on each
+execution before and after the database's own work (parameters, the execution
+context, the result object, its rows), as much as SQLite takes for a record page
+itself. A `Prepared` statement is the same Core select or insert, compiled
 once per dialect into its SQL text, the order of its parameters and the type
 processors of its parameters and columns; executing it binds the values, runs the
 text on the cursor of the session's connection (its transaction, its snapshot), and
@@ -11,9 +12,11 @@ passes each column through its processor, as SQLAlchemy would
 (tests/test_prepared.py compares the two on both databases).
 
 Only what this needs: named bind parameters, each given at execution or fixed in the
-statement; no expanding ``IN`` (build one statement per number of values); no
-literal-execute parameters. A database error is raised as SQLAlchemy would raise it
-(`DataError`, `OperationalError`, ...), for the same problem responses.
+statement (an insert: every column given); no expanding ``IN`` (build one statement
+per number of values); no literal-execute parameters; no ORM events (an insert marks
+the session as having written, for the response cache). A database error is raised
+as SQLAlchemy would raise it (`DataError`, `IntegrityError`, ...), for the same
+problem responses.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -23,6 +26,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session
+
+from api import cache
 
 Processor = Callable[[Any], Any] | None
 
@@ -38,10 +43,14 @@ class _Compiled:
 
 
 class Prepared:
-    """A Core select, executed by `rows(session, params)` on the session's connection."""
+    """A Core select (`rows`, `first`) or insert (`execute`), run on the DB-API cursor of
+    the session's connection."""
 
-    def __init__(self, statement: sa.Select[Any]) -> None:
+    def __init__(self, statement: sa.Select[Any] | sa.Insert) -> None:
         self.statement = statement
+        self.keys: tuple[str, ...] = tuple(
+            column.key for column in getattr(statement, "selected_columns", ())
+        )
         self._by_dialect: dict[tuple[str, str], _Compiled] = {}
 
     def _compile(self, dialect: Dialect) -> _Compiled:
@@ -52,7 +61,7 @@ class Prepared:
         binds = compiled.binds
         names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(binds)
         columns = []
-        for index, column in enumerate(self.statement.selected_columns):
+        for index, column in enumerate(getattr(self.statement, "selected_columns", ())):
             process = column.type.dialect_impl(dialect).result_processor(dialect, None)
             if process is not None:
                 columns.append((index, process))
@@ -67,16 +76,15 @@ class Prepared:
             columns=tuple(columns),
         )
 
-    def rows(self, session: Session, params: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
-        """The rows for `params`, in the session's transaction (pending changes flushed
-        first, as a query through the session would)."""
-        session.flush()
-        connection = session.connection()
-        dialect = connection.dialect
+    def _compiled(self, dialect: Dialect) -> _Compiled:
         key = (dialect.name, dialect.driver)
         compiled = self._by_dialect.get(key)
         if compiled is None:
             compiled = self._by_dialect[key] = self._compile(dialect)
+        return compiled
+
+    @staticmethod
+    def _bound(compiled: _Compiled, params: Mapping[str, Any]) -> Any:
         values = [
             params[name] if name in params else compiled.fixed[name] for name in compiled.names
         ]
@@ -84,20 +92,38 @@ class Prepared:
             value if process is None or value is None else process(value)
             for process, value in zip(compiled.binds, values, strict=True)
         ]
-        parameters = bound if compiled.positional else dict(zip(compiled.names, bound, strict=True))
+        return bound if compiled.positional else dict(zip(compiled.names, bound, strict=True))
+
+    def _run(
+        self, session: Session, params: Mapping[str, Any] | list[Mapping[str, Any]], *, fetch: bool
+    ) -> Sequence[Sequence[Any]]:
+        """Bind, execute (many, for a list), fetch if asked: in the session's transaction,
+        pending changes flushed first, as a statement through the session would be."""
+        session.flush()
+        connection = session.connection()
+        dialect = connection.dialect
+        compiled = self._compiled(dialect)
+        many = isinstance(params, list)
+        if isinstance(params, list):
+            parameters: Any = [self._bound(compiled, one) for one in params]
+        else:
+            parameters = self._bound(compiled, params)
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         # the engine's cursor events still see the statement (SQL logging, the tests'
         # query counts), as they would through SQLAlchemy
         events = connection.dispatch
         error = dialect.loaded_dbapi.Error
         try:
-            events.before_cursor_execute(connection, cursor, compiled.sql, parameters, None, False)
-            cursor.execute(compiled.sql, parameters)
-            events.after_cursor_execute(connection, cursor, compiled.sql, parameters, None, False)
-            rows: Sequence[Sequence[Any]] = cursor.fetchall()
+            events.before_cursor_execute(connection, cursor, compiled.sql, parameters, None, many)
+            if many:
+                cursor.executemany(compiled.sql, parameters)
+            else:
+                cursor.execute(compiled.sql, parameters)
+            events.after_cursor_execute(connection, cursor, compiled.sql, parameters, None, many)
+            rows: Sequence[Sequence[Any]] = cursor.fetchall() if fetch else []
         except error as exc:
-            # SQLAlchemy's own exception for it (DataError, OperationalError, ...), which
-            # the problem handlers answer as they would any query's (api/errors.py)
+            # SQLAlchemy's own exception for it (DataError, IntegrityError, ...), which
+            # the problem handlers answer as they would any statement's (api/errors.py)
             raise sa.exc.DBAPIError.instance(
                 compiled.sql, parameters, exc, error, dialect=dialect
             ) from exc
@@ -112,3 +138,20 @@ class Prepared:
                 values[index] = process(values[index])
             processed.append(values)
         return processed
+
+    def rows(self, session: Session, params: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
+        """The rows of a select for `params`, each a sequence in the select's order."""
+        return self._run(session, params, fetch=True)
+
+    def first(self, session: Session, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The first row of a select as a dict by column name, or None."""
+        rows = self._run(session, params, fetch=True)
+        return dict(zip(self.keys, rows[0], strict=True)) if rows else None
+
+    def execute(
+        self, session: Session, params: Mapping[str, Any] | list[Mapping[str, Any]]
+    ) -> None:
+        """An insert (of one row, or of one per item of a list): every column given. The
+        session counts as having written (`cache.written`), as an ORM write would."""
+        self._run(session, params, fetch=False)
+        cache.written(session)

@@ -1,7 +1,8 @@
 """`Prepared`: a select run on the DB-API cursor gives the rows SQLAlchemy gives for the
 same select and values, on the database under test: ids, instants and booleans bound
 and read through their types, literals carried by the statement, NULL; in the
-session's transaction; seen by the engine's cursor events."""
+session's transaction; seen by the engine's cursor events. Inserts, of one row or many,
+store what SQLAlchemy would and count as writes for the response cache."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -10,9 +11,10 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from api import cache
 from api.prepared import Prepared
 from api.services.json_text import comma_joined, instant_text, uuid_text
-from models.round import Phase
+from models.round import Phase, Theme
 from models.submission import Status, Submission
 
 BASE = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -115,3 +117,55 @@ def test_an_expanding_list_is_refused(engine):
     statement = sa.select(S.id).where(S.id.in_(sa.bindparam("ids", expanding=True)))
     with Session(engine) as session, pytest.raises(ValueError, match="plain named parameters"):
         Prepared(statement).rows(session, {"ids": [uuid.uuid4()]})
+
+
+# --- inserts ------------------------------------------------------------------------
+
+THEME = sa.inspect(Theme).columns
+INSERT_THEME = Prepared(sa.insert(Theme.__table__))
+THEMES = Prepared(
+    sa.select(THEME.id, THEME.slug, THEME.names, THEME.created_at)
+    .where(THEME.created_at == sa.bindparam("at", type_=THEME.created_at.type))  # not seeded
+    .order_by(THEME.slug)
+)
+
+
+def _theme(slug: str) -> dict:
+    return {
+        "id": uuid.uuid4(),
+        "slug": slug,
+        "names": {"en": slug.title(), "zh": "律师"},
+        "created_at": BASE,
+    }
+
+
+def test_an_insert_stores_one_row_or_many_as_sqlalchemy_would(engine):
+    rows = [_theme("assembly"), _theme("detention"), _theme("expression")]
+    with Session(engine) as session:
+        INSERT_THEME.execute(session, rows[0])
+        INSERT_THEME.execute(session, rows[1:])
+        session.commit()
+    with Session(engine) as session:
+        stored = [tuple(row) for row in session.execute(THEMES.statement, {"at": BASE})]
+        assert stored == [(r["id"], r["slug"], r["names"], BASE) for r in rows]
+        assert [tuple(row) for row in THEMES.rows(session, {"at": BASE})] == stored
+        first = THEMES.first(session, {"at": BASE})
+    assert first == {**rows[0], "slug": "assembly"}
+
+
+def test_an_insert_wants_every_column_and_the_database_error_is_sqlalchemys(engine):
+    with Session(engine) as session:
+        with pytest.raises(KeyError):
+            INSERT_THEME.execute(session, {"id": uuid.uuid4(), "slug": "no-names"})
+        INSERT_THEME.execute(session, _theme("twice"))
+        with pytest.raises(sa.exc.IntegrityError):
+            INSERT_THEME.execute(session, _theme("twice"))  # the slug is unique
+
+
+def test_an_insert_counts_as_a_write_for_the_response_cache(engine):
+    before = cache._version
+    with Session(engine) as session:
+        INSERT_THEME.execute(session, _theme("cached"))
+        assert session.info.get("cache_dirty") is True
+        session.commit()
+    assert cache._version != before

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from api.errors import Unprocessable
+from api.prepared import Prepared
 from models.base import utcnow
 from models.submission import IdempotencyRecord
 from models.user import User
@@ -20,13 +21,14 @@ def fingerprint(path: str, body: Any) -> str:
 
 
 _RECORD: sa.Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
-# built once: on the hot path (every POST at a deadline) SQLAlchemy then finds them in
-# its statement cache without walking a new select each time
-_STORED = sa.select(_RECORD.c.request_hash, _RECORD.c.status_code, _RECORD.c.response).where(
-    _RECORD.c.user_id == sa.bindparam("user_id", type_=_RECORD.c.user_id.type),
-    _RECORD.c.key == sa.bindparam("key", type_=_RECORD.c.key.type),
+# compiled once and run on the cursor (`Prepared`): the hot path, every POST at a deadline
+_STORED = Prepared(
+    sa.select(_RECORD.c.request_hash, _RECORD.c.status_code, _RECORD.c.response).where(
+        _RECORD.c.user_id == sa.bindparam("user_id", type_=_RECORD.c.user_id.type),
+        _RECORD.c.key == sa.bindparam("key", type_=_RECORD.c.key.type),
+    )
 )
-_REMEMBER = sa.insert(_RECORD)
+_REMEMBER = Prepared(sa.insert(_RECORD))
 
 
 class Stored(NamedTuple):
@@ -36,19 +38,19 @@ class Stored(NamedTuple):
 
 def replay(session: Session, *, user: User, key: str, request_hash: str) -> Stored | None:
     """The stored answer for this key, or None; the same key with another body is a 422."""
-    row = session.connection().execute(_STORED, {"user_id": user.id, "key": key}).first()
+    row = _STORED.first(session, {"user_id": user.id, "key": key})
     if row is None:
         return None
-    if row.request_hash != request_hash:
+    if row["request_hash"] != request_hash:
         raise Unprocessable("This Idempotency-Key was used with a different request body.")
-    return Stored(row.status_code, row.response)
+    return Stored(row["status_code"], row["response"])
 
 
 def remember(
     session: Session, *, user: User, key: str, request_hash: str, status_code: int, body: Any
 ) -> None:
-    session.connection().execute(
-        _REMEMBER,
+    _REMEMBER.execute(
+        session,
         {
             "id": uuid.uuid4(),
             "user_id": user.id,

@@ -59,9 +59,10 @@ def search_pattern(q: str) -> str:
 
 
 def _delegation_ids(session: Session, *, rnd: Round, codes: list[str]) -> list[uuid.UUID]:
-    found: dict[str, uuid.UUID] = dict(
-        _rows(session, _DELEGATIONS_BY_CODE, {"dialogue_id": rnd.dialogue_id, "codes": codes})
-    )
+    params: dict[str, Any] = {f"c{i}": code for i, code in enumerate(codes)}
+    params["dialogue_id"] = rnd.dialogue_id
+    rows = _delegations_by_code(len(codes)).rows(session, params) if codes else []
+    found: dict[str, uuid.UUID] = {code: id_ for code, id_ in rows}
     unknown = sorted(set(codes) - set(found))
     if unknown:
         raise Unprocessable(
@@ -90,13 +91,12 @@ def _set_links(
             )
         )
     if theme_ids:
-        session.execute(
-            _INSERT_THEME_LINK,
-            [{"submission_id": submission.id, "theme_id": t} for t in theme_ids],
+        _INSERT_THEME_LINK.execute(
+            session, [{"submission_id": submission.id, "theme_id": t} for t in theme_ids]
         )
     if delegation_ids:
-        session.execute(
-            _INSERT_ADDRESSEE_LINK,
+        _INSERT_ADDRESSEE_LINK.execute(
+            session,
             [{"submission_id": submission.id, "delegation_id": d} for d in delegation_ids],
         )
 
@@ -129,8 +129,7 @@ def create(session: Session, *, rnd: Round, data: SubmissionCreate, author: User
         "published_at": None,
         "withdrawn_at": None,
     }
-    session.flush()
-    session.connection().execute(_INSERT_SUBMISSION, row)
+    _INSERT_SUBMISSION.execute(session, row)
     submission = Submission.model_construct(**row)
     _set_links(
         session,
@@ -360,15 +359,24 @@ _REVISION = _table(ResponseRevision)
 _ASSESSMENT = _table(AnswerAssessment)
 _ROUND = _table(Round)
 
-# The statements of submitting, built once: at a deadline SQLAlchemy then finds them in
-# its statement cache without walking a new one on every POST.
-_INSERT_SUBMISSION = sa.insert(_SUBMISSION)
-_INSERT_THEME_LINK = sa.insert(_SUBMISSION_THEME)
-_INSERT_ADDRESSEE_LINK = sa.insert(_SUBMISSION_ADDRESSEE)
-_DELEGATIONS_BY_CODE = sa.select(_DELEGATION.c.code, _DELEGATION.c.id).where(
-    _DELEGATION.c.dialogue_id == sa.bindparam("dialogue_id", type_=_DELEGATION.c.dialogue_id.type),
-    _DELEGATION.c.code.in_(sa.bindparam("codes", expanding=True, type_=_DELEGATION.c.code.type)),
-)
+# The statements of submitting, compiled once and run on the cursor (`Prepared`): the
+# hot path at a deadline.
+_INSERT_SUBMISSION = Prepared(sa.insert(_SUBMISSION))
+_INSERT_THEME_LINK = Prepared(sa.insert(_SUBMISSION_THEME))
+_INSERT_ADDRESSEE_LINK = Prepared(sa.insert(_SUBMISSION_ADDRESSEE))
+
+
+@functools.cache
+def _delegations_by_code(count: int) -> Prepared:
+    """The ids of a dialogue's delegations by `count` codes (`c0`, `c1`, ...)."""
+    codes = [sa.bindparam(f"c{i}", type_=_DELEGATION.c.code.type) for i in range(count)]
+    return Prepared(
+        sa.select(_DELEGATION.c.code, _DELEGATION.c.id).where(
+            _DELEGATION.c.dialogue_id
+            == sa.bindparam("dialogue_id", type_=_DELEGATION.c.dialogue_id.type),
+            _DELEGATION.c.code.in_(codes),
+        )
+    )
 
 
 def _endorsement_count() -> sa.ScalarSelect[Any]:
