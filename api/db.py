@@ -44,7 +44,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # its 50 submissions and, through their ids (random UUIDs), a leaf page of each link
 # and response index for every one: some 500 pages of 4 KiB. In 2 MiB the page's two
 # queries evicted each other's pages, and every request read them again from the
-# file: the page took 1.0 ms in SQLite instead of 0.57 (bench/RESULTS.md).
+# file: the page took 1.0 ms in SQLite instead of 0.57 (measured in process).
 SQLITE_CACHE_KIB = 8 * 1024
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # How long a request may queue for the database before it gets a 503.
