@@ -12,8 +12,8 @@ passes each column through its processor, as SQLAlchemy would
 (tests/test_prepared.py compares the two on both databases).
 
 Only what this needs: named bind parameters, each given at execution or fixed in the
-statement (an insert: every column given); no expanding ``IN`` (build one statement
-per number of values); no literal-execute parameters; no ORM events (an insert marks
+statement (an insert: every column given); no expanding ``IN`` (`one_of` builds one
+statement per number of values); no literal-execute parameters; no ORM events (an insert marks
 the session as having written, for the response cache). A database error is raised
 as SQLAlchemy would raise it (`DataError`, `IntegrityError`, ...), for the same
 problem responses.
@@ -32,6 +32,17 @@ from api import cache
 Processor = Callable[[Any], Any] | None
 
 
+def one_of(column: sa.ColumnElement[Any], count: int, type_: Any = None) -> sa.ColumnElement[bool]:
+    """``column IN (:in0, :in1, ...)``, `count` numbered parameters: the list a `Prepared`
+    statement binds (one statement per count); `one_of_values` names the values."""
+    return column.in_([sa.bindparam(f"in{i}", type_=type_ or column.type) for i in range(count)])
+
+
+def one_of_values(values: Sequence[Any]) -> dict[str, Any]:
+    """The parameters of `one_of` for these values."""
+    return {f"in{i}": value for i, value in enumerate(values)}
+
+
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
@@ -48,9 +59,8 @@ class Prepared:
 
     def __init__(self, statement: sa.Select[Any] | sa.Insert) -> None:
         self.statement = statement
-        self.keys: tuple[str, ...] = tuple(
-            column.key for column in getattr(statement, "selected_columns", ())
-        )
+        self._columns = tuple(getattr(statement, "selected_columns", ()))  # none for an insert
+        self.keys: tuple[str, ...] = tuple(column.key for column in self._columns)
         self._by_dialect: dict[tuple[str, str], _Compiled] = {}
 
     def _compile(self, dialect: Dialect) -> _Compiled:
@@ -61,7 +71,7 @@ class Prepared:
         binds = compiled.binds
         names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(binds)
         columns = []
-        for index, column in enumerate(getattr(self.statement, "selected_columns", ())):
+        for index, column in enumerate(self._columns):
             process = column.type.dialect_impl(dialect).result_processor(dialect, None)
             if process is not None:
                 columns.append((index, process))

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from api import cache
-from api.prepared import Prepared
+from api.prepared import Prepared, one_of, one_of_values
 from api.services.json_text import comma_joined, instant_text, uuid_text
 from models.round import Phase, Theme
 from models.submission import Status, Submission
@@ -169,3 +169,15 @@ def test_an_insert_counts_as_a_write_for_the_response_cache(engine):
         assert session.info.get("cache_dirty") is True
         session.commit()
     assert cache._version != before
+
+
+def test_one_of_binds_a_list_of_a_given_length(make, engine):
+    rnd = make.round(phase=Phase.accepting_responses)
+    made = [make.submission(rnd) for _ in range(4)]
+    wanted = [made[0].id, made[2].id, made[3].id]
+    statement = Prepared(sa.select(S.id).where(one_of(S.id, len(wanted))).order_by(S.id))
+    with Session(engine) as session:
+        rows = statement.rows(session, one_of_values(wanted))
+        assert [row[0] for row in rows] == sorted(wanted)
+        with pytest.raises(KeyError):  # fewer values than the statement's list
+            statement.rows(session, one_of_values(wanted[:2]))

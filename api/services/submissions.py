@@ -16,7 +16,7 @@ from api import clock
 from api.errors import Conflict, NotFound, Unprocessable
 from api.pagination import keyset_page
 from api.permissions import Permission, can
-from api.prepared import Prepared
+from api.prepared import Prepared, one_of, one_of_values
 from api.services import audit, events, rounds, themes
 from api.services.json_text import UUID_TEXT, comma_joined, instant_text, uuid_text
 from models.dialogue import Delegation
@@ -59,8 +59,7 @@ def search_pattern(q: str) -> str:
 
 
 def _delegation_ids(session: Session, *, rnd: Round, codes: list[str]) -> list[uuid.UUID]:
-    params: dict[str, Any] = {f"c{i}": code for i, code in enumerate(codes)}
-    params["dialogue_id"] = rnd.dialogue_id
+    params = {"dialogue_id": rnd.dialogue_id, **one_of_values(codes)}
     rows = _delegations_by_code(len(codes)).rows(session, params) if codes else []
     found: dict[str, uuid.UUID] = {code: id_ for code, id_ in rows}
     unknown = sorted(set(codes) - set(found))
@@ -368,13 +367,12 @@ _INSERT_ADDRESSEE_LINK = Prepared(sa.insert(_SUBMISSION_ADDRESSEE))
 
 @functools.cache
 def _delegations_by_code(count: int) -> Prepared:
-    """The ids of a dialogue's delegations by `count` codes (`c0`, `c1`, ...)."""
-    codes = [sa.bindparam(f"c{i}", type_=_DELEGATION.c.code.type) for i in range(count)]
+    """The ids of a dialogue's delegations by `count` codes."""
     return Prepared(
         sa.select(_DELEGATION.c.code, _DELEGATION.c.id).where(
             _DELEGATION.c.dialogue_id
             == sa.bindparam("dialogue_id", type_=_DELEGATION.c.dialogue_id.type),
-            _DELEGATION.c.code.in_(codes),
+            one_of(_DELEGATION.c.code, count),
         )
     )
 
@@ -797,10 +795,10 @@ def _response_fields(
 
 @functools.cache
 def _response_texts_for(count: int) -> Prepared:
-    """The responses to `count` submissions given as text (`s0`, `s1`, ...): one
-    statement per number of ids, as a `Prepared` statement binds no expanding list."""
-    ids = [sa.bindparam(f"s{i}", type_=UUID_TEXT) for i in range(count)]
-    return Prepared(_response_query(text=True).where(_RESPONSE.c.submission_id.in_(ids)))
+    """The responses to `count` submissions given by their ids as text."""
+    return Prepared(
+        _response_query(text=True).where(one_of(_RESPONSE.c.submission_id, count, UUID_TEXT))
+    )
 
 
 def response_texts(session: Session, *, submission_ids: list[str]) -> Sequence[Any]:
@@ -812,7 +810,7 @@ def response_texts(session: Session, *, submission_ids: list[str]) -> Sequence[A
     if not submission_ids:
         return []
     statement = _response_texts_for(len(submission_ids))
-    return statement.rows(session, {f"s{i}": sid for i, sid in enumerate(submission_ids)})
+    return statement.rows(session, one_of_values(submission_ids))
 
 
 def response_views(

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from api.errors import Conflict, Unprocessable
-from api.prepared import Prepared
+from api.prepared import Prepared, one_of, one_of_values
 from api.services import audit
 from models.round import Theme, ThemeCreate
 from models.user import User
@@ -17,10 +17,9 @@ _THEME: sa.Table = Theme.__table__  # type: ignore[attr-defined]
 
 @functools.cache
 def _ids_by_slug(count: int) -> Prepared:
-    """Theme ids by `count` slugs (`s0`, `s1`, ...): compiled once per count and run on
-    the cursor (`Prepared`), for submitting, the hot path at a deadline."""
-    slugs = [sa.bindparam(f"s{i}", type_=_THEME.c.slug.type) for i in range(count)]
-    return Prepared(sa.select(_THEME.c.slug, _THEME.c.id).where(_THEME.c.slug.in_(slugs)))
+    """Theme ids by `count` slugs: compiled once per count and run on the cursor
+    (`Prepared`), for submitting, the hot path at a deadline."""
+    return Prepared(sa.select(_THEME.c.slug, _THEME.c.id).where(one_of(_THEME.c.slug, count)))
 
 
 def all_themes(session: Session) -> list[Theme]:
@@ -48,10 +47,8 @@ def ids_for(session: Session, *, slugs: list[str]) -> list[uuid.UUID]:
     """The ids of these theme slugs; an unknown slug is a 422."""
     if not slugs:
         return []
-    params = {f"s{i}": slug for i, slug in enumerate(slugs)}
-    found: dict[str, uuid.UUID] = {
-        slug: id_ for slug, id_ in _ids_by_slug(len(slugs)).rows(session, params)
-    }
+    rows = _ids_by_slug(len(slugs)).rows(session, one_of_values(slugs))
+    found: dict[str, uuid.UUID] = {slug: id_ for slug, id_ in rows}
     unknown = sorted(set(slugs) - set(found))
     if unknown:
         raise Unprocessable(f"Unknown themes: {', '.join(unknown)}.", unknown_themes=unknown)
