@@ -4,7 +4,8 @@ Public reads are the same for every anonymous caller, and third-party apps poll 
 An entry is served while it is younger than `ttl` seconds and no write has committed
 in this process since it was stored (any session that wrote and committed bumps the
 version): a process sees its own writes at once, and other processes' writes within
-`ttl` seconds.
+`ttl` seconds. Requests that miss while the same answer is being computed wait for it
+instead of computing it again.
 """
 
 import itertools
@@ -12,6 +13,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import anyio
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -63,6 +65,14 @@ class Entry:
         return {**self.start, "headers": list(self.start["headers"])}
 
 
+@dataclass
+class _Filling:
+    """An answer being computed for an entry, as of `version`; `done` once sent."""
+
+    version: int
+    done: anyio.Event
+
+
 def _tagged(start: Message, body: bytes) -> Message:
     """The start message with the ETag ConditionalGet would give it: the route's own,
     or a hash of the body."""
@@ -88,6 +98,7 @@ class ResponseCache:
         self.max_entries = max_entries
         self.max_body = max_body
         self.entries: OrderedDict[tuple[str, bytes], Entry] = OrderedDict()
+        self.filling: dict[tuple[str, bytes], _Filling] = {}  # answers being computed
 
     def _cacheable(self, scope: Scope) -> bool:
         if not self.enabled or scope["type"] != "http" or scope["method"] != "GET":
@@ -101,14 +112,24 @@ class ResponseCache:
             await self.app(scope, receive, send)
             return
         key = (scope["path"], scope.get("query_string", b""))
-        entry = self.entries.get(key)
-        now = time.monotonic()
-        if entry is not None and entry.version == _version and now - entry.stored < self.ttl:
-            self.entries.move_to_end(key)
-            await send(entry.fresh_start())
-            await send({"type": "http.response.body", "body": entry.body})
+        if await self._served(key, send):
             return
+        filling = self.filling.get(key)
+        if filling is not None and filling.version == _version:
+            # The same answer is being computed, as of no older a write than this request
+            # has seen: wait for it rather than compute it again. When an entry expires
+            # under load, every connection misses at once; computed one by one behind
+            # the database's turn, the last waited seconds (p99 1.5 s at 32 connections).
+            await filling.done.wait()
+            if await self._served(key, send):
+                return
+        # computed here (waited for once at most: an answer not stored, a 404 say, is
+        # computed by each), and waited for by those who miss meanwhile
         version = _version
+        flight = None
+        current = self.filling.get(key)
+        if current is None or current.version != version:
+            flight = self.filling[key] = _Filling(version, anyio.Event())
         start: Message | None = None
         chunks: list[bytes] = []
         size = 0
@@ -147,7 +168,27 @@ class ResponseCache:
                     return
             await send(message)
 
-        await self.app(scope, receive, capture)
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            if flight is not None:
+                flight.done.set()  # stored or not: the waiters look, then compute if need be
+                if self.filling.get(key) is flight:
+                    del self.filling[key]
+
+    async def _served(self, key: tuple[str, bytes], send: Send) -> bool:
+        """Send the fresh entry for `key`, if there is one."""
+        entry = self.entries.get(key)
+        if (
+            entry is None
+            or entry.version != _version
+            or time.monotonic() - entry.stored >= self.ttl
+        ):
+            return False
+        self.entries.move_to_end(key)
+        await send(entry.fresh_start())
+        await send({"type": "http.response.body", "body": entry.body})
+        return True
 
     def _store(self, key: tuple[str, bytes], entry: Entry) -> None:
         if entry.version != _version:

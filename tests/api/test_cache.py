@@ -1,8 +1,13 @@
 """The read cache: anonymous JSON reads are served from memory, never stale after a
-write in this process, never for signed-in callers."""
+write in this process, never for signed-in callers; misses at once compute it once."""
 
+import json
+
+import anyio
 import sqlalchemy as sa
 
+from api import cache
+from api.cache import ResponseCache
 from models.round import Phase
 from models.submission import Status
 from models.user import Role
@@ -75,3 +80,86 @@ def test_a_cached_response_carries_cors_headers_only_when_asked(client, make):
     assert again.headers["access-control-allow-origin"] == "*"
     assert again.headers["vary"] == first.headers["vary"]
     assert "access-control-allow-credentials" not in again.headers
+
+
+# --- misses at once: one computes, the others wait for it ---------------------------
+
+
+class _SlowApp:
+    """An ASGI app that counts its calls and answers only once released."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.calls = 0
+        self.status = status
+        self.release = anyio.Event()
+
+    async def __call__(self, scope, receive, send) -> None:
+        self.calls += 1
+        call = self.calls
+        await self.release.wait()
+        body = json.dumps({"call": call}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": self.status,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _get(path: str = "/api/v1/feed") -> dict:
+    return {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": []}
+
+
+async def _fetch(app, bodies: list) -> None:
+    sent: list = []
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    async def send(message):
+        sent.append(message)
+
+    await app(_get(), receive, send)
+    bodies.append((sent[0]["status"], sent[-1]["body"]))
+
+
+def _run_at_once(app, inner, n: int, between=None) -> list:
+    bodies: list = []
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_fetch, app, bodies)
+            await anyio.sleep(0.01)  # the first is computing
+            if between is not None:
+                between()
+            for _ in range(n - 1):
+                tasks.start_soon(_fetch, app, bodies)
+            await anyio.sleep(0.01)  # the others have missed
+            inner.release.set()
+
+    anyio.run(main)
+    return bodies
+
+
+def test_misses_at_once_compute_the_answer_once():
+    inner = _SlowApp()
+    bodies = _run_at_once(ResponseCache(inner, ttl=60), inner, 8)
+    assert inner.calls == 1
+    assert bodies == [(200, b'{"call": 1}')] * 8
+
+
+def test_a_miss_after_a_write_does_not_wait_for_an_older_answer():
+    inner = _SlowApp()
+    bodies = _run_at_once(ResponseCache(inner, ttl=60), inner, 3, between=cache.bump)
+    # the first computed as of before the write; the two after it compute once more
+    assert inner.calls == 2
+    assert sorted(bodies) == [(200, b'{"call": 1}'), (200, b'{"call": 2}'), (200, b'{"call": 2}')]
+
+
+def test_an_answer_that_is_not_stored_is_computed_by_each():
+    inner = _SlowApp(status=404)
+    bodies = _run_at_once(ResponseCache(inner, ttl=60), inner, 4)
+    assert inner.calls == 4
+    assert all(status == 404 for status, _ in bodies)
