@@ -49,7 +49,7 @@ class Submission(SQLModel, table=True):
     )
 
     id: uuid.UUID = id_field()
-    round_id: uuid.UUID = Field(foreign_key="round.id", index=True)
+    round_id: uuid.UUID = Field(foreign_key="round.id")  # ix_submission_round_status_published
     author_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
     kind: str = Field(max_length=16)
     title: str = Field(max_length=200)
