@@ -75,12 +75,17 @@ def decode_keyset_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | Non
     return at, row_id
 
 
-def json_response(model: BaseModel, *, status_code: int = 200) -> Response:
+def json_response(
+    model: BaseModel, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     """A model as JSON bytes, serialised here (for `db.run`, in its worker thread) rather
     than checked and serialised again by FastAPI: the declared `response_model` still
     documents it, and `model` is already of that type."""
     return Response(
-        model.model_dump_json(by_alias=True), status_code=status_code, media_type="application/json"
+        model.model_dump_json(by_alias=True),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
     )
 
 

@@ -7,7 +7,12 @@ from models.user import Role
 
 class Permission(StrEnum):
     submit = "submit"  # submit, edit own pending, withdraw own, endorse
+    # restricted case details and real names without consent, of every case (each read
+    # logged); officials hold only `see_shared_case_details`: of the cases whose recorder
+    # shared them with the official's delegation
     see_restricted_case_details = "see_restricted_case_details"
+    see_shared_case_details = "see_shared_case_details"
+    read_case_access_log = "read_case_access_log"  # of every case; recorders read their own
     moderate = "moderate"  # publish, reject, remove, redact; read the queue
     respond = "respond"  # respond and revise for the official's own delegation
     record_commitments = "record_commitments"
@@ -21,7 +26,7 @@ class Permission(StrEnum):
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.activist: frozenset({Permission.submit}),
     Role.official: frozenset(
-        {Permission.respond, Permission.record_commitments, Permission.see_restricted_case_details}
+        {Permission.respond, Permission.record_commitments, Permission.see_shared_case_details}
     ),
     Role.moderator: frozenset(
         {
@@ -30,6 +35,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.record_any_commitment,
             Permission.assess,
             Permission.see_restricted_case_details,
+            Permission.read_case_access_log,
         }
     ),
     Role.admin: frozenset(
@@ -39,6 +45,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.record_any_commitment,
             Permission.assess,
             Permission.see_restricted_case_details,
+            Permission.read_case_access_log,
             Permission.read_audit,
             Permission.manage,
             Permission.read_users,

@@ -4,9 +4,10 @@ and the dated assessments of progress on them."""
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 import sqlalchemy as sa
-from pydantic import BaseModel, HttpUrl, field_validator, model_validator
+from pydantic import BaseModel, HttpUrl, StringConstraints, field_validator, model_validator
 from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
@@ -73,6 +74,33 @@ class Case(SQLModel, table=True):
     search_names: str = Field(default="", max_length=410)
     created_at: datetime = instant_field(default_now=True)
     published_at: datetime | None = instant_field(nullable=True)
+
+
+class CaseShare(SQLModel, table=True):
+    """A delegation whose officials may read the case's restricted details and real names,
+    as its recorder chose (`PUT /cases/{id}/sharing`). Nothing is shared by default: the
+    state that holds the person is one of the delegations."""
+
+    __tablename__ = "case_share"
+
+    case_id: uuid.UUID = Field(foreign_key="case_file.id", primary_key=True)
+    delegation_id: uuid.UUID = Field(foreign_key="delegation.id", primary_key=True)
+
+
+class CaseAccess(SQLModel, table=True):
+    """One read of a case's restricted details by someone other than its recorder.
+    Append-only. Who (the account, and its role and delegation at the time) and when;
+    never an address."""
+
+    __tablename__ = "case_access"
+    __table_args__ = (sa.Index("ix_case_access_case_id_at", "case_id", "at"),)
+
+    id: uuid.UUID = id_field()
+    case_id: uuid.UUID = Field(foreign_key="case_file.id")
+    user_id: uuid.UUID = Field(foreign_key="user_account.id")
+    role: str = Field(max_length=16)
+    delegation: str | None = Field(default=None, max_length=8)
+    at: datetime = instant_field(default_now=True)
 
 
 class CaseTimelineEntry(SQLModel, table=True):
@@ -186,6 +214,22 @@ class CaseConsent(Strict):
     name_consent: bool
 
 
+SharedWith = Annotated[
+    str,
+    StringConstraints(
+        min_length=2, max_length=73, pattern=r"^([a-z0-9]+(-[a-z0-9]+)*/)?[A-Z][A-Z0-9-]*$"
+    ),
+]
+
+
+class CaseSharing(Strict):
+    delegations: list[SharedWith] = PField(
+        max_length=50,
+        description="Delegation codes (`US`), or `dialogue-slug/CODE` where a code is "
+        "ambiguous. Replaces the list; `[]` shares with none.",
+    )
+
+
 class CaseModeration(Strict):
     decision: CaseReview = PField(
         description="`published` or `rejected` for a pending case; `removed` takes a "
@@ -278,7 +322,8 @@ class CaseDetail(CaseSummary):
 
 
 class CasePrivate(CaseDetail):
-    """For moderators, officials and the activist who recorded the case."""
+    """For the activist who recorded the case, moderators, admins, and officials of the
+    delegations it was shared with."""
 
     real_name: str
     real_name_native: str | None
@@ -286,6 +331,20 @@ class CasePrivate(CaseDetail):
     restricted_details: str | None
     review: CaseReview
     review_reason: str | None
+
+
+class CaseSharingPublic(BaseModel):
+    delegations: list[str] = PField(
+        description="The delegations whose officials may read the restricted details: each "
+        "a code, or `dialogue-slug/CODE` where the code alone would be ambiguous."
+    )
+
+
+class CaseAccessPublic(BaseModel):
+    handle: str
+    role: str = PField(description="The reader's role at the time.")
+    delegation: str | None = PField(description="An official's delegation code at the time.")
+    at: datetime
 
 
 class ProgressPublic(BaseModel):

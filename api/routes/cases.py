@@ -1,26 +1,43 @@
-"""Cases: people raised across rounds; their status timeline; consent to be named."""
+"""Cases: people raised across rounds; their status timeline; consent to be named; whom
+their restricted details are shared with, and who read them."""
 
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from sqlmodel import Session
 
-from api.deps import Activist, CurrentUser, MaybeUser, Moderator, SessionDep
+from api import db
+from api.deps import (
+    Activist,
+    BearerToken,
+    CurrentUser,
+    Moderator,
+    SecurityDep,
+    SessionDep,
+    caller,
+)
 from api.errors import error_responses
-from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, link_next
+from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, json_response, link_next
 from api.services import cases
 from models.case import (
     Case,
+    CaseAccessPublic,
     CaseConsent,
     CaseCreate,
     CaseDetail,
     CaseModeration,
     CasePrivate,
+    CaseSharing,
+    CaseSharingPublic,
     CaseStatus,
     CaseSummary,
     TimelineCreate,
     TimelinePublic,
 )
+
+# Answers that carry restricted details are kept by no cache, shared or private.
+NO_STORE = {"Cache-Control": "no-store"}
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -42,7 +59,7 @@ def create_case(data: CaseCreate, activist: Activist, session: SessionDep) -> Ca
     """Record a case (activists). It is public once a moderator publishes it; the name only
     with recorded consent; restricted details never."""
     case = cases.create(session, data=data, activist=activist)
-    return cases.detail(session, case=case, private=True)
+    return cases.shown(session, case=case, viewer=activist)
 
 
 @router.get("", response_model=Page[CaseSummary], responses=error_responses(400, 422))
@@ -68,13 +85,39 @@ def list_cases(
 
 
 @router.get(
-    "/{case_id}", response_model=CasePrivate | CaseDetail, responses=error_responses(404, 422)
+    "/{case_id}", response_model=CasePrivate | CaseDetail, responses=error_responses(401, 404, 422)
 )
-def read_case(case: CaseDep, viewer: MaybeUser, session: SessionDep) -> CaseDetail:
+async def read_case(
+    case_id: uuid.UUID, request: Request, security: SecurityDep, token: BearerToken
+) -> Response:
     """A case: its status and timeline, every round that raised it with the submissions and
-    responses. Moderators, officials and its recorder also see the restricted details."""
-    private = cases.visible_or_404(case, viewer)
-    return cases.detail(session, case=case, private=private)
+    responses. Its recorder, moderators, admins and officials of the delegations its recorder
+    shared it with also see the restricted details and the real names; each such read by
+    anyone but the recorder is written to the case's access log. Everyone else, officials of
+    other delegations included, gets exactly the public view."""
+
+    def read(session: Session) -> Response | None:
+        viewer = caller(session, security, token, read_only=True)
+        case = cases.get_or_404(session, case_id=case_id)
+        seen = cases.access(session, case=case, viewer=viewer)
+        if seen.logged:
+            return None  # read again in a writing turn, with its log entry
+        view = cases.detail(session, case=case, private=seen.private)
+        return json_response(view, headers=NO_STORE if seen.private else None)
+
+    def read_logged(session: Session) -> Response:
+        viewer = caller(session, security, token, read_only=True)
+        case = cases.get_or_404(session, case_id=case_id)
+        view = cases.shown(session, case=case, viewer=viewer)
+        return json_response(view, headers=NO_STORE if isinstance(view, CasePrivate) else None)
+
+    # Most reads are public and need no writer's turn (on SQLite, the one write lock); a
+    # read that must be logged is done again, whole, in the transaction that logs it, so
+    # what was shown and what was logged are one decision.
+    answer = await db.run(request, read, write=False)
+    if answer is None:
+        answer = await db.run(request, read_logged, write=True)
+    return answer
 
 
 @router.post(
@@ -100,20 +143,73 @@ def add_timeline_entry(
 def moderate_case(
     data: CaseModeration, case: CaseDep, moderator: Moderator, session: SessionDep
 ) -> CaseDetail:
-    """Publish or reject a recorded case (moderators; audited)."""
+    """Publish, reject or remove a recorded case (moderators; audited). The answer carries
+    the restricted details, so it is written to the case's access log."""
     cases.moderate(session, case=case, data=data, moderator=moderator)
-    return cases.detail(session, case=case, private=True)
+    return cases.shown(session, case=case, viewer=moderator)
 
 
 @router.put(
     "/{case_id}/consent",
     response_model=CasePrivate,
-    responses=error_responses(401, 404, 422),
+    responses=error_responses(401, 403, 404, 422),
 )
 def set_consent(
     data: CaseConsent, case: CaseDep, actor: CurrentUser, session: SessionDep
 ) -> CaseDetail:
-    """Record or withdraw consent to name the person (its recorder or a moderator).
-    Withdrawal removes the name from every public output at once."""
+    """Give or withdraw consent to name the person (its recorder); a moderator may only
+    withdraw it (giving it is 403). Audited either way. Withdrawal removes the name from
+    every public output at once."""
     cases.set_consent(session, case=case, data=data, actor=actor)
-    return cases.detail(session, case=case, private=True)
+    return cases.shown(session, case=case, viewer=actor)
+
+
+@router.get(
+    "/{case_id}/sharing",
+    response_model=CaseSharingPublic,
+    responses=error_responses(401, 403, 404, 422),
+)
+def read_sharing(case: CaseDep, actor: CurrentUser, session: SessionDep) -> CaseSharingPublic:
+    """The delegations whose officials may read the restricted details (its recorder,
+    moderators and admins)."""
+    return cases.read_sharing(session, case=case, actor=actor)
+
+
+@router.put(
+    "/{case_id}/sharing",
+    response_model=CaseSharingPublic,
+    responses=error_responses(401, 403, 404, 422),
+)
+def set_sharing(
+    data: CaseSharing, case: CaseDep, actor: CurrentUser, session: SessionDep
+) -> CaseSharingPublic:
+    """Choose the delegations whose officials may read the restricted details and the real
+    names (its recorder only; audited). Replaces the list; `[]` shares with none, and
+    nothing is shared by default. A code names the delegation with that code in the
+    dialogues that raise the case (else the only one with it); where that is ambiguous,
+    write `dialogue-slug/CODE`. Unknown or ambiguous names are a 422."""
+    return cases.set_sharing(session, case=case, data=data, actor=actor)
+
+
+@router.get(
+    "/{case_id}/access-log",
+    response_model=Page[CaseAccessPublic],
+    responses=error_responses(400, 401, 403, 404, 422),
+)
+def read_access_log(
+    case: CaseDep,
+    actor: CurrentUser,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[CaseAccessPublic]:
+    """Who read the case's restricted details and when (handle, role, delegation; never an
+    address), newest first: for its recorder, moderators and admins."""
+    items, next_cursor = cases.access_log(
+        session, case=case, actor=actor, limit=limit, cursor=cursor
+    )
+    link_next(request, response, next_cursor)
+    response.headers.update(NO_STORE)
+    return Page(items=items, next_cursor=next_cursor)

@@ -4,18 +4,22 @@ import unicodedata
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NoReturn
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from api import clock
-from api.errors import Conflict, NotFound
+from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.pagination import keyset_page
 from api.permissions import Permission, can
 from api.services import audit, events, submissions
 from models.case import (
     NAME_WITHHELD,
     Case,
+    CaseAccess,
+    CaseAccessPublic,
     CaseConsent,
     CaseCreate,
     CaseDetail,
@@ -23,25 +27,23 @@ from models.case import (
     CasePrivate,
     CaseRaised,
     CaseReview,
+    CaseShare,
+    CaseSharing,
+    CaseSharingPublic,
     CaseStatus,
     CaseSummary,
     CaseTimelineEntry,
     TimelineCreate,
     TimelinePublic,
 )
+from models.dialogue import Delegation, Dialogue
 from models.round import Round
 from models.submission import Status, Submission, SubmissionTheme
-from models.user import User
+from models.user import Role, User
 
 
 def _names_key(name: str, native: str | None) -> str:
     return unicodedata.normalize("NFKC", f"{name}\n{native or ''}").casefold()[:410]
-
-
-def sees_restricted(case: Case, viewer: User | None) -> bool:
-    return viewer is not None and (
-        viewer.id == case.created_by_id or can(viewer.role, Permission.see_restricted_case_details)
-    )
 
 
 def get_or_404(session: Session, *, case_id: uuid.UUID) -> Case:
@@ -51,16 +53,263 @@ def get_or_404(session: Session, *, case_id: uuid.UUID) -> Case:
     return case
 
 
-def visible_or_404(case: Case, viewer: User | None) -> bool:
-    """Whether `viewer` gets the private view; NotFound when they may not see it at all."""
-    # A case under review (or rejected) is its recorder's and the moderators' alone:
-    # officials see restricted details only of the published record's cases.
+@dataclass(frozen=True)
+class Access:
+    """What a viewer gets of a case they may see."""
+
+    private: bool  # its restricted details and real names
+    logged: bool  # and each such read goes into the case's access log
+
+
+PUBLIC = Access(private=False, logged=False)
+
+
+def _recorder(case: Case, user: User | None) -> bool:
+    return user is not None and user.id == case.created_by_id
+
+
+def _shared_with(session: Session, *, case: Case, delegation_id: uuid.UUID | None) -> bool:
+    if delegation_id is None:
+        return False
+    return session.get(CaseShare, (case.id, delegation_id)) is not None
+
+
+def access(session: Session, *, case: Case, viewer: User | None) -> Access:
+    """What `viewer` gets of `case`; NotFound when they may not see it at all.
+
+    Restricted details and real names without consent go to its recorder, to moderators
+    and admins, and to officials of the delegations its recorder shared them with: the
+    state that holds the person is one of the delegations, so nothing is shared by
+    default. Everyone else, officials of other delegations included, gets exactly the
+    public view. Every such read by anyone but the recorder is logged."""
+    # A case under review (or rejected, or removed) is its recorder's and the moderators'.
     if case.review != CaseReview.published.value and not (
-        viewer is not None
-        and (viewer.id == case.created_by_id or can(viewer.role, Permission.moderate))
+        _recorder(case, viewer) or (viewer is not None and can(viewer.role, Permission.moderate))
     ):
         raise NotFound("No such case.")
-    return sees_restricted(case, viewer)
+    if viewer is None:
+        return PUBLIC
+    if _recorder(case, viewer):
+        return Access(private=True, logged=False)
+    if can(viewer.role, Permission.see_restricted_case_details):
+        return Access(private=True, logged=True)
+    if can(viewer.role, Permission.see_shared_case_details) and _shared_with(
+        session, case=case, delegation_id=viewer.delegation_id
+    ):
+        return Access(private=True, logged=True)
+    return PUBLIC
+
+
+def _refuse(session: Session, *, case: Case, actor: User, detail: str) -> NoReturn:
+    """404 to whoever may not see the case at all (its existence stays hidden), else 403."""
+    access(session, case=case, viewer=actor)
+    raise Forbidden(detail)
+
+
+def log_read(session: Session, *, case: Case, viewer: User) -> CaseAccess:
+    """Append a read of the case's restricted details to its access log: who (the account,
+    its role and delegation now) and when. Never an address."""
+    code = None
+    if viewer.role == Role.official.value and viewer.delegation_id is not None:
+        delegation = session.get(Delegation, viewer.delegation_id)
+        code = delegation.code if delegation is not None else None
+    entry = CaseAccess(case_id=case.id, user_id=viewer.id, role=viewer.role, delegation=code)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def shown(session: Session, *, case: Case, viewer: User | None) -> CaseDetail:
+    """The case as `viewer` may see it; NotFound when they may not. A read of its
+    restricted details by anyone but its recorder is logged in this transaction, so the
+    details never leave without their log entry (on a GET, run it in a writing turn)."""
+    seen = access(session, case=case, viewer=viewer)
+    if seen.logged:
+        assert viewer is not None
+        log_read(session, case=case, viewer=viewer)
+    return detail(session, case=case, private=seen.private)
+
+
+def access_log(
+    session: Session, *, case: Case, actor: User, limit: int, cursor: str | None
+) -> tuple[list[CaseAccessPublic], str | None]:
+    """Who read the case's restricted details, newest first: for its recorder, moderators
+    and admins."""
+    if not (_recorder(case, actor) or can(actor.role, Permission.read_case_access_log)):
+        _refuse(
+            session,
+            case=case,
+            actor=actor,
+            detail="Only the case's recorder and moderators read its access log.",
+        )
+    rows, next_cursor = keyset_page(
+        session,
+        select(CaseAccess).where(CaseAccess.case_id == case.id),
+        at_column=CaseAccess.at,
+        id_column=CaseAccess.id,
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )
+    handles = (
+        dict(
+            session.exec(
+                select(User.id, User.handle).where(col(User.id).in_({r.user_id for r in rows}))
+            ).all()
+        )
+        if rows
+        else {}
+    )
+    items = [
+        CaseAccessPublic(handle=handles[r.user_id], role=r.role, delegation=r.delegation, at=r.at)
+        for r in rows
+    ]
+    return items, next_cursor
+
+
+# --- sharing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A delegation as sharing names it."""
+
+    id: uuid.UUID
+    code: str
+    dialogue_id: uuid.UUID
+    slug: str
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.slug}/{self.code}"
+
+
+def _case_dialogues(session: Session, *, case: Case) -> set[uuid.UUID]:
+    """The dialogues in which the case is raised (by submissions published or pending)."""
+    return set(
+        session.exec(
+            select(Round.dialogue_id)
+            .join(Submission, col(Submission.round_id) == col(Round.id))
+            .where(
+                Submission.case_id == case.id,
+                col(Submission.status).in_((Status.published.value, Status.pending.value)),
+            )
+            .distinct()
+        ).all()
+    )
+
+
+class _Resolver:
+    """Delegation codes belong to dialogues, and one code (`CN`) may name a delegation
+    in several. A bare code names the delegation with that code in the dialogues that
+    raise the case, else the only one in the service with that code; where that is
+    still more than one, the code is ambiguous and must be written `dialogue-slug/CODE`.
+    Sharing never guesses: over-sharing is the dangerous direction."""
+
+    def __init__(self, session: Session, *, case: Case, codes: set[str]) -> None:
+        rows = session.exec(
+            select(Delegation.id, Delegation.code, Delegation.dialogue_id, Dialogue.slug)
+            .join(Dialogue, col(Dialogue.id) == col(Delegation.dialogue_id))
+            .where(col(Delegation.code).in_(codes))
+        ).all()
+        self.by_code: dict[str, list[_Known]] = defaultdict(list)
+        for row in rows:
+            self.by_code[row[1]].append(_Known(*row))
+        self.raised_in = _case_dialogues(session, case=case)
+
+    def candidates(self, name: str) -> list[_Known]:
+        slug, _, code = name.rpartition("/")
+        known = self.by_code.get(code, [])
+        if slug:
+            return [k for k in known if k.slug == slug]
+        if len(known) <= 1:
+            return known
+        return [k for k in known if k.dialogue_id in self.raised_in] or known
+
+    def label(self, known: _Known) -> str:
+        """The shortest name that resolves back to `known`."""
+        return known.code if self.candidates(known.code) == [known] else known.qualified
+
+
+def _codes(names: Sequence[str]) -> set[str]:
+    return {name.rpartition("/")[2] for name in names}
+
+
+def sharing(session: Session, *, case: Case) -> CaseSharingPublic:
+    shared = list(
+        session.exec(select(CaseShare.delegation_id).where(CaseShare.case_id == case.id)).all()
+    )
+    if not shared:
+        return CaseSharingPublic(delegations=[])
+    codes = set(session.exec(select(Delegation.code).where(col(Delegation.id).in_(shared))).all())
+    resolver = _Resolver(session, case=case, codes=codes)
+    ids = set(shared)
+    known = [k for ks in resolver.by_code.values() for k in ks if k.id in ids]
+    return CaseSharingPublic(delegations=sorted(resolver.label(k) for k in known))
+
+
+def read_sharing(session: Session, *, case: Case, actor: User) -> CaseSharingPublic:
+    """The delegations the case is shared with: for its recorder, moderators and admins."""
+    if not (_recorder(case, actor) or can(actor.role, Permission.read_case_access_log)):
+        _refuse(
+            session,
+            case=case,
+            actor=actor,
+            detail="Only the case's recorder and moderators see whom it is shared with.",
+        )
+    return sharing(session, case=case)
+
+
+def set_sharing(
+    session: Session, *, case: Case, data: CaseSharing, actor: User
+) -> CaseSharingPublic:
+    """Replace the delegations whose officials may read the case's restricted details and
+    real names (its recorder only; audited). `[]` shares with none."""
+    if not _recorder(case, actor):
+        _refuse(
+            session,
+            case=case,
+            actor=actor,
+            detail="Only the activist who recorded the case chooses whom it is shared with.",
+        )
+    resolver = _Resolver(session, case=case, codes=_codes(data.delegations))
+    chosen: dict[uuid.UUID, _Known] = {}
+    unknown: list[str] = []
+    ambiguous: dict[str, list[str]] = {}
+    for name in dict.fromkeys(data.delegations):
+        found = resolver.candidates(name)
+        if not found:
+            unknown.append(name)
+        elif len(found) > 1:
+            ambiguous[name] = sorted(k.qualified for k in found)
+        else:
+            chosen[found[0].id] = found[0]
+    if unknown or ambiguous:
+        parts = []
+        if unknown:
+            parts.append(f"No such delegation: {', '.join(unknown)}.")
+        if ambiguous:
+            parts.append(
+                "Ambiguous, name one as dialogue-slug/CODE: "
+                + "; ".join(f"{name} ({', '.join(q)})" for name, q in ambiguous.items())
+                + "."
+            )
+        raise Unprocessable(
+            " ".join(parts), unknown_delegations=unknown, ambiguous_delegations=ambiguous
+        )
+    session.execute(sa.delete(CaseShare).where(col(CaseShare.case_id) == case.id))
+    session.add_all(CaseShare(case_id=case.id, delegation_id=d) for d in chosen)
+    session.flush()
+    labels = sorted(resolver.label(k) for k in chosen.values())
+    audit.record(
+        session,
+        actor=actor,
+        action="case.sharing",
+        target_type="case",
+        target_id=case.id,
+        detail={"delegations": labels},
+    )
+    return CaseSharingPublic(delegations=labels)
 
 
 def create(session: Session, *, data: CaseCreate, activist: User) -> Case:
@@ -120,9 +369,22 @@ def moderate(session: Session, *, case: Case, data: CaseModeration, moderator: U
 
 
 def set_consent(session: Session, *, case: Case, data: CaseConsent, actor: User) -> Case:
-    """Record or withdraw consent to be named: every public output follows at once."""
-    if actor.id != case.created_by_id and not can(actor.role, Permission.moderate):
-        raise NotFound("No such case.")
+    """Record or withdraw consent to be named: every public output follows at once.
+    Consent is its recorder's to give; a moderator may only withdraw it (for safety).
+    Audited either way."""
+    if not _recorder(case, actor):
+        if not can(actor.role, Permission.moderate):
+            _refuse(
+                session,
+                case=case,
+                actor=actor,
+                detail="Only the case's recorder (or, to withdraw it, a moderator) "
+                "changes naming consent.",
+            )
+        if data.name_consent:
+            raise Forbidden(
+                "Naming consent is its recorder's to give; a moderator may only withdraw it."
+            )
     changed = case.name_consent != data.name_consent
     case.name_consent = data.name_consent
     session.add(case)
@@ -130,15 +392,14 @@ def set_consent(session: Session, *, case: Case, data: CaseConsent, actor: User)
     if changed and case.review == CaseReview.published.value:
         kind = "case.consent_given" if data.name_consent else "case.consent_withdrawn"
         events.case_changed(session, case=case, event_type=kind)
-    if can(actor.role, Permission.moderate):
-        audit.record(
-            session,
-            actor=actor,
-            action="case.consent",
-            target_type="case",
-            target_id=case.id,
-            detail={"name_consent": data.name_consent},
-        )
+    audit.record(
+        session,
+        actor=actor,
+        action="case.consent",
+        target_type="case",
+        target_id=case.id,
+        detail={"name_consent": data.name_consent, "changed": changed},
+    )
     return case
 
 

@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import select
 
 from models.case import NAME_WITHHELD, Case
+from models.dialogue import Dialogue
 from models.round import Phase, Round
 from models.submission import AuditEntry, Status
 from models.user import Role, User
@@ -106,6 +107,12 @@ def link_case(db, submission, case_id: str) -> None:
     submission.case_id = uuid.UUID(case_id)
     db.add(submission)
     db.commit()
+
+
+def slug_of(make, rnd: Round) -> str:
+    slug = make.session.get_one(Dialogue, rnd.dialogue_id).slug
+    make.session.commit()  # the arranging session lets go of SQLite's write lock
+    return slug
 
 
 def listed(client, **params: Any) -> list[dict[str, Any]]:
@@ -389,11 +396,12 @@ def test_withdrawing_consent_removes_the_name_from_every_public_output_at_once(
     assert containing(before, REAL_NAME) == where_named
     assert containing(before, NATIVE_NAME) == where_named
 
-    # only its recorder (or a moderator) can change consent
+    # only its recorder (or a moderator) can change consent; the case is public, so
+    # refusing hides nothing: 403
     body = {"name_consent": False}
     assert_problem(client.put(f"{API}/cases/{case_id}/consent", json=body), 401)
     refused = client.put(f"{API}/cases/{case_id}/consent", json=body, headers=make.headers(other))
-    assert_problem(refused, 404)
+    assert_problem(refused, 403)
     assert containing(public_outputs(client, case_id, [str(rnd.id)], [sid]), REAL_NAME)
 
     r = client.put(f"{API}/cases/{case_id}/consent", json=body, headers=make.headers(activist))
@@ -442,6 +450,18 @@ def test_a_moderator_may_withdraw_consent_and_it_is_audited(client, make, db, pe
     assert sorted(actions) == ["case.consent", "case.published"]
 
 
+def test_a_pending_case_stays_hidden_from_who_may_not_change_its_consent(client, make, people):
+    activist, other, _moderator = people
+    case_id = create_case(client, make, activist)["id"]
+    for user in (other, make.official(make.round(), "CN")):
+        r = client.put(
+            f"{API}/cases/{case_id}/consent",
+            json={"name_consent": False},
+            headers=make.headers(user),
+        )
+        assert_problem(r, 404)
+
+
 # --- restricted details ------------------------------------------------------------------
 
 
@@ -450,7 +470,8 @@ def test_a_moderator_may_withdraw_consent_and_it_is_audited(client, make, db, pe
     [
         ("creator", True),
         ("moderator", True),
-        ("official", True),
+        ("official", False),
+        ("shared official", True),
         ("admin", True),
         ("other activist", False),
         ("anonymous", False),
@@ -464,9 +485,16 @@ def test_restricted_details_are_seen_only_by_those_who_may(client, make, people,
         "creator": activist,
         "moderator": moderator,
         "official": make.official(rnd, "CN"),
+        "shared official": make.official(rnd, "US"),
         "admin": make.user(Role.admin),
         "other activist": other,
     }
+    shared = client.put(
+        f"{API}/cases/{case_id}/sharing",
+        json={"delegations": [f"{slug_of(make, rnd)}/US"]},
+        headers=make.headers(activist),
+    )
+    assert shared.status_code == 200, shared.text
     headers = make.headers(users[viewer]) if viewer in users else {}
     r = client.get(f"{API}/cases/{case_id}", headers=headers)
     assert r.status_code == 200, r.text
@@ -474,7 +502,7 @@ def test_restricted_details_are_seen_only_by_those_who_may(client, make, people,
     if sees:
         assert body["restricted_details"] == RESTRICTED
         assert body["real_name"] == REAL_NAME
-        assert r.headers["cache-control"].startswith("private")
+        assert r.headers["cache-control"] == "no-store"
     else:
         for key in ("restricted_details", "real_name", "real_name_native", "review"):
             assert key not in body
@@ -508,11 +536,19 @@ def test_restricted_details_never_reach_a_public_output(client, make, db, people
 
 
 def test_officials_see_a_pending_case_only_once_it_is_published(client, make, people):
-    """Restricted details go to officials for the published record's cases; a case still
-    under review (or rejected) stays between its recorder and the moderators."""
+    """Restricted details go to officials (of a delegation it is shared with) for the
+    published record's cases; a case still under review (or rejected) stays between its
+    recorder and the moderators."""
     activist, _, moderator = people
-    official = make.official(make.round(), "CN")
+    rnd = make.round()
+    official = make.official(rnd, "CN")
     case_id = create_case(client, make, activist)["id"]
+    shared = client.put(
+        f"{API}/cases/{case_id}/sharing",
+        json={"delegations": [f"{slug_of(make, rnd)}/CN"]},
+        headers=make.headers(activist),
+    )
+    assert shared.status_code == 200, shared.text
     assert_problem(client.get(f"{API}/cases/{case_id}", headers=make.headers(official)), 404)
     publish_case(client, make, moderator, case_id)
     seen = client.get(f"{API}/cases/{case_id}", headers=make.headers(official))
