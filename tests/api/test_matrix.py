@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
+from api import clock
 from api.services import rounds as round_service
+from models.case import Case, CaseReview
 from models.dialogue import Dialogue
 from models.round import Phase
 from models.submission import Endorsement, Status
@@ -231,6 +233,66 @@ def read_my_submissions(make: Factory) -> Call:
     return Call("GET", f"{API}/me/submissions")
 
 
+# --- cases --------------------------------------------------------------------------
+
+
+def _case(make: Factory, recorder: User, review: CaseReview = CaseReview.published) -> Case:
+    case = Case(
+        created_by_id=recorder.id,
+        name="Chen Guangcheng",
+        summary="A self-taught legal advocate held under house arrest.",
+        restricted_details="His brother's number.",
+        review=review.value,
+        published_at=clock.now() if review == CaseReview.published else None,
+    )
+    make.session.add(case)
+    make.session.commit()
+    return case
+
+
+def create_case(make: Factory) -> Call:
+    body = {
+        "name": "Chen Guangcheng",
+        "status": "detained",
+        "status_date": "2012-04-22",
+        "summary": "A self-taught legal advocate held under house arrest.",
+    }
+    return Call("POST", f"{API}/cases", body)
+
+
+def add_case_timeline(make: Factory) -> Call:
+    recorder = make.user()
+    case = _case(make, recorder)
+    body = {"status": "released", "event_date": "2012-05-19", "note": "Left for New York."}
+    return Call("POST", f"{API}/cases/{case.id}/timeline", body, callers={OWNER: recorder})
+
+
+def moderate_case(make: Factory) -> Call:
+    case = _case(make, make.user(), CaseReview.pending)
+    return Call("POST", f"{API}/cases/{case.id}/moderation", {"decision": "published"})
+
+
+def _case_action(
+    method: str,
+    tail: str,
+    json: dict[str, Any] | None,
+    review: CaseReview = CaseReview.published,
+) -> Callable[[Factory], Call]:
+    """An action on a case, whose recorder stands in the `owner` column."""
+
+    def arrange(make: Factory) -> Call:
+        recorder = make.user()
+        case = _case(make, recorder, review)
+        return Call(
+            method,
+            f"{API}/cases/{case.id}/{tail}",
+            json,
+            callers={OWNER: recorder, ANOTHER_OWNER: make.user()},
+        )
+
+    return arrange
+
+
 # --- the public record: every role reads it --------------------------------------
 
 
@@ -332,6 +394,45 @@ MATRIX: dict[str, tuple[Callable[[Factory], Call], dict[str, int]]] = {
     "read-my-submissions": (
         read_my_submissions,
         {ANONYMOUS: 401, ACTIVIST: 200, OFFICIAL: 200, MODERATOR: 200, ADMIN: 200},
+    ),
+    "create-case": (
+        create_case,
+        {ANONYMOUS: 401, ACTIVIST: 201, OFFICIAL: 403, MODERATOR: 403, ADMIN: 403},
+    ),
+    "add-case-timeline": (
+        add_case_timeline,
+        {ANONYMOUS: 401, OWNER: 403, OFFICIAL: 403, MODERATOR: 201, ADMIN: 201},
+    ),
+    "moderate-case": (moderate_case, MODERATORS_200),
+    # Naming consent is the recorder's to give; a moderator may only withdraw it.
+    "give-consent": (
+        _case_action("PUT", "consent", {"name_consent": True}),
+        {ANONYMOUS: 401, OWNER: 200, ANOTHER_OWNER: 403, OFFICIAL: 403, MODERATOR: 403, ADMIN: 403},
+    ),
+    "withdraw-consent": (
+        _case_action("PUT", "consent", {"name_consent": False}),
+        {ANONYMOUS: 401, OWNER: 200, ANOTHER_OWNER: 403, OFFICIAL: 403, MODERATOR: 200, ADMIN: 200},
+    ),
+    "withdraw-consent-pending-case": (
+        _case_action("PUT", "consent", {"name_consent": False}, CaseReview.pending),
+        {ANONYMOUS: 401, OWNER: 200, ANOTHER_OWNER: 404, OFFICIAL: 404, MODERATOR: 200, ADMIN: 200},
+    ),
+    # Whom the restricted details are shared with is the recorder's choice alone.
+    "share-case": (
+        _case_action("PUT", "sharing", {"delegations": []}),
+        {ANONYMOUS: 401, OWNER: 200, ANOTHER_OWNER: 403, OFFICIAL: 403, MODERATOR: 403, ADMIN: 403},
+    ),
+    "share-pending-case": (
+        _case_action("PUT", "sharing", {"delegations": []}, CaseReview.pending),
+        {ANONYMOUS: 401, OWNER: 200, ANOTHER_OWNER: 404, OFFICIAL: 404, MODERATOR: 403, ADMIN: 403},
+    ),
+    "read-case-sharing": (
+        _case_action("GET", "sharing", None),
+        {ANONYMOUS: 401, OWNER: 200, ANOTHER_OWNER: 403, OFFICIAL: 403, MODERATOR: 200, ADMIN: 200},
+    ),
+    "read-case-access-log": (
+        _case_action("GET", "access-log", None),
+        {ANONYMOUS: 401, OWNER: 200, ANOTHER_OWNER: 403, OFFICIAL: 403, MODERATOR: 200, ADMIN: 200},
     ),
     **{name: (_public_read(template), ALL_200) for name, template in PUBLIC_READS.items()},
 }
