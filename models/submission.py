@@ -108,7 +108,8 @@ class IdempotencyRecord(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """Append-only: every moderator and admin action. Readable by admins only."""
+    """Append-only: every moderator and admin action, and a case recorder's consent and
+    sharing choices. Readable by admins only."""
 
     __tablename__ = "audit_entry"
 

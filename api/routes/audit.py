@@ -26,7 +26,8 @@ def read_audit(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Page[AuditPublic]:
-    """Every moderator and admin action, newest first (append-only)."""
+    """Every moderator and admin action, and case recorders' consent and sharing choices,
+    newest first (append-only)."""
     rows, next_cursor = audit.page(session, limit=limit, cursor=cursor, target_id=target_id)
     link_next(request, response, next_cursor)
     return Page(

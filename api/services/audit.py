@@ -1,4 +1,5 @@
-"""The append-only audit log of moderator and admin actions."""
+"""The append-only audit log of moderator and admin actions, and of the choices a case's
+recorder makes about it (naming consent, whom its restricted details are shared with)."""
 
 import uuid
 from typing import Any
