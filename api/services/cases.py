@@ -297,6 +297,10 @@ def set_sharing(
         raise Unprocessable(
             " ".join(parts), unknown_delegations=unknown, ambiguous_delegations=ambiguous
         )
+    # Two changes at once replace the list one after the other: on PostgreSQL the second
+    # would otherwise insert the rows the first just inserted (a 409 from the key); on
+    # SQLite the writer's turn already orders them.
+    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
     session.execute(sa.delete(CaseShare).where(col(CaseShare.case_id) == case.id))
     session.add_all(CaseShare(case_id=case.id, delegation_id=d) for d in chosen)
     session.flush()

@@ -341,3 +341,31 @@ def test_a_moderator_may_withdraw_consent_but_never_give_it(client, make, db, pe
         (activist.id, True),
         (moderator.id, False),
     ]
+
+
+def test_logged_reads_and_writes_at_once_all_land(client, make, db, people, case_in_round):
+    """A logged read writes on a GET: on SQLite it must take the writer's turn, or reads
+    racing writes would fail with "database is locked" (503)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    case_id, _rnd, _cn, us = case_in_round
+    activist, _other, moderator = people
+    share(client, make, activist, case_id, ["US"])
+    before = len(log_rows(db, case_id))
+    reader, writer = make.headers(us), make.headers(activist)
+    moderating = make.headers(moderator)
+
+    def read(n: int) -> int:
+        headers = moderating if n % 5 == 0 else reader
+        return client.get(f"{API}/cases/{case_id}", headers=headers).status_code
+
+    def write(n: int) -> int:
+        body = {"delegations": ["US"] if n % 2 else ["US", "CN"]}
+        return client.put(f"{API}/cases/{case_id}/sharing", json=body, headers=writer).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        reads = pool.map(read, range(40))
+        writes = pool.map(write, range(10))
+        statuses = list(reads) + list(writes)
+    assert set(statuses) == {200}
+    assert len(log_rows(db, case_id)) - before == 40
