@@ -115,9 +115,9 @@ async def authenticate(
     found = await read(handle)
     ok = await security.verified(found.password_hash if found else None, password)
     if found is None or not ok or not found.is_active:
-        security.throttle.failed(account)
+        security.throttle.failed(account, address)
         raise Unauthorized(BAD_CREDENTIALS)
-    security.throttle.succeeded(account)
+    security.throttle.succeeded(account, address)
     rehashed = (
         await security.hashed(password) if security.needs_rehash(found.password_hash) else None
     )

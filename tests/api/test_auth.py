@@ -149,7 +149,7 @@ def test_unknown_user_costs_a_password_hash(client, make, app, monkeypatch):
 
 def test_a_flood_of_guesses_is_throttled(client, make, app):
     make.user(handle="target")
-    limit = app.state.settings.login_failures_per_account
+    limit = app.state.settings.login_failures_per_pair
     for _ in range(limit):
         assert sign_in(client, "target", "wrong guess!!").status_code == 401
     r = sign_in(client, "target", PASSWORD)
