@@ -33,6 +33,8 @@ from api.loops import per_loop
 ALGORITHM = "HS256"
 ACCESS = "access"
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub", "typ", "sv")
+# How far ahead of ours another clock may be when it mints a token.
+CLOCK_SKEW_SECONDS = 30
 
 
 T = TypeVar("T")
@@ -157,6 +159,15 @@ class Security:
                 raise InvalidToken(f"missing {claim}")
         if claims["typ"] != ACCESS:
             raise InvalidToken("not an access token")
+        # python-jose checks only that `iat` is a number: a token issued in the future,
+        # or for longer than this server ever issues one, was not made here.
+        issued_at, expires_at = claims["iat"], claims["exp"]
+        if not all(type(v) in (int, float) for v in (issued_at, expires_at)):
+            raise InvalidToken("malformed times")
+        if issued_at > time.time() + CLOCK_SKEW_SECONDS:
+            raise InvalidToken("issued in the future")
+        if expires_at - issued_at > self.access_token_seconds:
+            raise InvalidToken("lifetime too long")
         try:
             return AccessClaims(uuid.UUID(str(claims["sub"])), int(claims["sv"]))
         except (ValueError, TypeError):

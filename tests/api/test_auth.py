@@ -1,6 +1,8 @@
 """Accounts and tokens, including every attack DESIGN.md names."""
 
 import base64
+import hashlib
+import hmac
 import json
 import threading
 import time
@@ -52,6 +54,17 @@ def forge(app, claims, key=None, algorithm=ALGORITHM):
 
 def b64(data: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def forge_by_hand(app, claims):
+    """HS256 from the standard library (RFC 7515): a second implementation beside
+    python-jose, so the checks do not lean on how one library encodes."""
+    signing_input = f"{b64({'alg': 'HS256', 'typ': 'JWT'})}.{b64(claims)}".encode()
+    mac = hmac.new(app.state.settings.secret.encode(), signing_input, hashlib.sha256).digest()
+    return f"{signing_input.decode()}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
+ENCODERS = {"python-jose": forge, "by hand": forge_by_hand}
 
 
 # --- registration -----------------------------------------------------------------
@@ -214,6 +227,41 @@ def test_forged_or_unfit_tokens_are_refused(client, app, make, case):
     assert r.headers["WWW-Authenticate"] == "Bearer"
 
 
+@pytest.mark.parametrize("encoder", list(ENCODERS))
+@pytest.mark.parametrize(
+    ("issued", "lifetime", "status"),
+    [
+        (0, None, 200),  # as minted here
+        (25, None, 200),  # within 30 s of clock skew
+        (60, None, 401),  # issued in the future
+        (3600, None, 401),
+        (0, 1, 401),  # a second longer than the configured lifetime
+        (-300, 10 * 365 * 86400, 401),  # a lifetime of years
+        (0, 0, 200),  # exactly the configured lifetime
+    ],
+)
+def test_tokens_from_the_future_or_for_too_long_are_refused(
+    client, app, make, encoder, issued, lifetime, status
+):
+    user = make.user()
+    now = int(time.time())
+    iat = now + issued
+    exp = iat + app.state.security.access_token_seconds + (lifetime or 0)
+    if lifetime is None:
+        exp = now + 300
+    token = ENCODERS[encoder](app, claims_for(app, user, iat=iat, exp=exp))
+    assert client.get(ME, headers=bearer(token)).status_code == status
+
+
+@pytest.mark.parametrize("encoder", list(ENCODERS))
+@pytest.mark.parametrize("value", ["0", True, None])
+def test_times_that_are_not_numbers_are_refused(client, app, make, encoder, value):
+    user = make.user()
+    claims = claims_for(app, user)
+    claims["iat"] = value
+    assert client.get(ME, headers=bearer(ENCODERS[encoder](app, claims))).status_code == 401
+
+
 def test_a_tampered_payload_is_refused(client, app, make):
     user, other = make.user(), make.user(Role.admin)
     header, _payload, signature = forge(app, claims_for(app, user)).split(".")
@@ -272,6 +320,29 @@ def test_refresh_rotates_and_a_spent_token_revokes_the_family(client, make, db):
     assert client.post(REFRESH, json={"refresh_token": first["refresh_token"]}).status_code == 401
     assert client.post(REFRESH, json={"refresh_token": pair["refresh_token"]}).status_code == 401
     assert all(t.revoked_at is not None for t in db.exec(select(RefreshToken)))
+
+
+def test_reusing_a_spent_refresh_token_ends_the_access_tokens_at_once(client, make):
+    make.user(handle="robbed")
+    first = sign_in(client, "robbed").json()
+    second = client.post(REFRESH, json={"refresh_token": first["refresh_token"]}).json()
+    elsewhere = sign_in(client, "robbed").json()  # another device, another family
+    for pair in (first, second, elsewhere):
+        assert client.get(ME, headers=bearer(pair["access_token"])).status_code == 200
+
+    # The thief (or the owner) presents the spent token: theft is evident.
+    assert client.post(REFRESH, json={"refresh_token": first["refresh_token"]}).status_code == 401
+    for pair in (first, second, elsewhere):
+        assert client.get(ME, headers=bearer(pair["access_token"])).status_code == 401
+    # The family is gone; the other device signs back in by refreshing.
+    assert client.post(REFRESH, json={"refresh_token": second["refresh_token"]}).status_code == 401
+    renewed = client.post(REFRESH, json={"refresh_token": elsewhere["refresh_token"]})
+    assert renewed.status_code == 200
+    assert client.get(ME, headers=bearer(renewed.json()["access_token"])).status_code == 200
+
+    # Replaying a token of a family revoked already ends nothing more.
+    assert client.post(REFRESH, json={"refresh_token": first["refresh_token"]}).status_code == 401
+    assert client.get(ME, headers=bearer(renewed.json()["access_token"])).status_code == 200
 
 
 def test_refresh_tokens_are_stored_only_as_hashes(client, make, db):
