@@ -6,8 +6,10 @@ import hmac
 import json
 import threading
 import time
+import tomllib
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from jose import jwt
@@ -18,6 +20,7 @@ from models.round import Phase
 from models.user import RefreshToken, Role, User
 from tests.factories import PASSWORD
 
+ROOT = Path(__file__).resolve().parents[2]
 REGISTER = "/api/v1/auth/register"
 TOKEN = "/api/v1/auth/token"
 REFRESH = "/api/v1/auth/refresh"
@@ -110,6 +113,73 @@ def test_short_password_is_refused(client):
     assert r.status_code == 422
     assert r.json()["errors"][0]["loc"] == ["body", "password"]
     assert "zq7secret" not in json.dumps(r.json()["errors"])  # the input is never echoed
+
+
+def _invitation(make, db):
+    from api.security import digest, new_opaque_token
+    from models.user import Invitation
+
+    admin, token = make.user(Role.admin), new_opaque_token()
+    db.add(
+        Invitation(
+            token_hash=digest(token),
+            role=Role.moderator.value,
+            created_by_id=admin.id,
+            expires_at=datetime.now(UTC) + timedelta(hours=1),
+        )
+    )
+    db.commit()
+    return token
+
+
+# NIST SP 800-63B-4, single factor: 15 to 256 characters, not a common password.
+@pytest.mark.parametrize("endpoint", ["register", "accept-invitation"])
+@pytest.mark.parametrize(
+    ("password", "status", "says"),
+    [
+        ("zq7-fourteen-c", 422, "at least 15 characters"),  # 14
+        ("é" * 14, 422, "at least 15 characters"),  # characters, not bytes
+        ("e\u0301" * 8, 422, "at least 15 characters"),  # counted after NFC
+        ("zq7" + "-" * 254, 422, "at most 256 characters"),  # 257
+        ("1q2w3e4r5t6y7u8i9o0p", 422, "common passwords"),  # in the shipped list
+        ("QAZWSXEDCRFVTGB", 422, "common passwords"),  # ignoring case
+        ("zq7-fifteen-chr", 201, None),  # 15
+        ("zq7" + "-" * 253, 201, None),  # 256
+    ],
+)
+def test_password_rules(client, make, db, endpoint, password, status, says):
+    body = {"handle": "chooser", "password": password}
+    if endpoint == "accept-invitation":
+        body["token"] = _invitation(make, db)
+    r = client.post(f"/api/v1/auth/{endpoint}", json=body)
+    assert r.status_code == status, r.text
+    if says:
+        (issue,) = r.json()["errors"]
+        assert issue["loc"] == ["body", "password"]
+        assert says in issue["msg"] and "items" not in issue["msg"]
+        assert password not in r.text
+    else:
+        assert sign_in(client, "chooser", password).status_code == 200
+
+
+def test_the_common_password_list_is_shipped_and_read_once():
+    from models.passwords import common_passwords
+
+    listed = common_passwords()
+    assert isinstance(listed, frozenset) and len(listed) >= 10_000
+    assert common_passwords() is listed
+    assert "password1234" in listed and all(p == p.lower() for p in listed)
+    # ... and goes into the wheel (models/data/NOTICE gives its source and licence)
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "data/*" in pyproject["tool"]["setuptools"]["package-data"]["models"]
+    assert (ROOT / "models" / "data" / "NOTICE").read_text().count("Django") >= 3
+
+
+def test_every_password_the_tests_use_meets_the_rules():
+    from models.passwords import MIN_LENGTH, is_common
+
+    for password in (PASSWORD, "a long passphrase", "not the right passphrase"):
+        assert len(password) >= MIN_LENGTH and not is_common(password)
 
 
 # --- sign-in ----------------------------------------------------------------------
