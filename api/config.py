@@ -5,8 +5,10 @@ import secrets
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from api.addresses import IPNetwork, parse_networks
 
 log = logging.getLogger("civic_input")
 
@@ -40,10 +42,20 @@ class Settings(BaseSettings):
     # others wait their turn in the event loop (api/db.py).
     db_concurrency: int | None = Field(default=None, ge=1, le=64)
 
-    # Login throttling, held in memory only.
-    login_failures_per_account: int = Field(default=5, ge=1)
-    login_attempts_per_address: int = Field(default=30, ge=1)
+    # Sign-in throttling, held in memory only (api/security.py): failed sign-ins are
+    # counted per (account, client address), per client address, and per account across
+    # every address; successful ones never count.
+    login_failures_per_pair: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=30, ge=1)
+    # far above the per-pair limit: past it an account slows down (a growing delay,
+    # at most `login_backoff_max_seconds`) rather than locking its owner out
+    login_failures_per_account: int = Field(default=50, ge=1)
+    login_backoff_max_seconds: int = Field(default=60, ge=1, le=3600)
     login_window_seconds: int = Field(default=300, ge=1)
+    # Reverse proxies whose forwarding header is believed (comma list of addresses or
+    # CIDRs; none by default), and which header they write.
+    trusted_proxies: str = ""
+    proxy_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     seed_demo_on_empty: bool = False
@@ -51,6 +63,16 @@ class Settings(BaseSettings):
     response_cache: bool = True
     response_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     ephemeral_secret: bool = Field(default=False, exclude=True)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        networks = parse_networks(value)  # a ValueError names the entry that is wrong
+        return ",".join(str(network) for network in networks)
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @model_validator(mode="after")
     def _guard_secret(self) -> "Settings":

@@ -1,5 +1,6 @@
 """create_app(): routers, error handlers, middleware; nothing else."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -53,8 +54,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         checkpoints.ensure_key(engine)
-        yield
-        engine.dispose()
+        # Failed sign-ins (and the address hashes they carry) go when their window ends,
+        # whether or not anyone signs in again.
+        sweeper = asyncio.create_task(security.throttle.sweep_forever())
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            engine.dispose()
 
     app = FastAPI(
         title="Civic Input",
@@ -68,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.write_engine = writer(engine)
     app.state.db_concurrency = settings.db_concurrency or default_concurrency(engine)
-    app.state.security = Security(settings)
+    app.state.security = security = Security(settings)
 
     errors.install(app)
     for router in (

@@ -6,11 +6,12 @@ missing ``exp`` are all refused the same way.
 """
 
 import hashlib
+import math
 import secrets
 import threading
 import time
 import uuid
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,13 +24,17 @@ from anyio.lowlevel import RunVar
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from jose import JWTError, jwt
+from starlette.requests import Request
 
+from api.addresses import bucket, client_address
 from api.config import Settings
 from api.loops import per_loop
 
 ALGORITHM = "HS256"
 ACCESS = "access"
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub", "typ", "sv")
+# How far ahead of ours another clock may be when it mints a token.
+CLOCK_SKEW_SECONDS = 30
 
 
 T = TypeVar("T")
@@ -62,6 +67,11 @@ class Security:
         # Verified against when the account does not exist, so both paths cost the same.
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
         self.throttle = LoginThrottle(settings)
+        self.trusted_proxies = settings.trusted_proxy_networks
+
+    def client_address(self, request: Request) -> str | None:
+        """The address sign-ins are throttled by (api/addresses.py): never stored or logged."""
+        return client_address(request, self.trusted_proxies, self.settings.proxy_header)
 
     # --- passwords ----------------------------------------------------------
 
@@ -149,6 +159,15 @@ class Security:
                 raise InvalidToken(f"missing {claim}")
         if claims["typ"] != ACCESS:
             raise InvalidToken("not an access token")
+        # python-jose checks only that `iat` is a number: a token issued in the future,
+        # or for longer than this server ever issues one, was not made here.
+        issued_at, expires_at = claims["iat"], claims["exp"]
+        if not all(type(v) in (int, float) for v in (issued_at, expires_at)):
+            raise InvalidToken("malformed times")
+        if issued_at > time.time() + CLOCK_SKEW_SECONDS:
+            raise InvalidToken("issued in the future")
+        if expires_at - issued_at > self.access_token_seconds:
+            raise InvalidToken("lifetime too long")
         try:
             return AccessClaims(uuid.UUID(str(claims["sub"])), int(claims["sv"]))
         except (ValueError, TypeError):
@@ -167,53 +186,109 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-# --- login throttling --------------------------------------------------------
+# --- sign-in throttling -------------------------------------------------------
+
+# What a failure is counted against: (kind, account or "", address key or "").
+_Key = tuple[str, str, str]
 
 
 class LoginThrottle:
-    """Sliding windows of failed logins per account and of attempts per network address.
+    """Failed sign-ins in sliding windows: per (account, client address), per client
+    address, and per account across every address. Successes never count.
 
-    Held in memory only: the addresses are never stored or logged, and the
-    windows forget them after `login_window_seconds`.
+    A pair or an address that failed too often waits for its window to end (429); an
+    account past its ceiling is not locked but slowed down, a delay doubling with each
+    further failure up to `login_backoff_max_seconds`, so guesses from elsewhere never
+    keep the owner out for long. Held in memory only, addresses as keyed hashes (the key
+    dies with the process); each failure is forgotten the moment its window ends
+    (`sweep`, on every call and once a second from the app's lifespan).
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
         self.window = settings.login_window_seconds
+        self.per_pair = settings.login_failures_per_pair
+        self.per_address = settings.login_failures_per_address
         self.per_account = settings.login_failures_per_account
-        self.per_address = settings.login_attempts_per_address
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._attempts: dict[str, deque[float]] = defaultdict(deque)
+        self.backoff_max = settings.login_backoff_max_seconds
+        self.clock = clock
+        self._salt = secrets.token_bytes(16)
+        self._failures: dict[_Key, deque[float]] = {}
+        # every failure counted, oldest first, to forget it when its window ends
+        self._expiry: deque[tuple[float, _Key]] = deque()
         self._lock = threading.Lock()
 
-    def _prune(self, events: deque[float], now: float) -> None:
-        while events and events[0] <= now - self.window:
-            events.popleft()
+    def _address_key(self, address: str) -> str:
+        return hashlib.blake2b(bucket(address).encode(), key=self._salt, digest_size=16).hexdigest()
+
+    def _keys(self, account: str, address: str | None) -> tuple[_Key, ...]:
+        if address is None:
+            return (("account", account, ""),)
+        where = self._address_key(address)
+        return (("pair", account, where), ("address", "", where), ("account", account, ""))
+
+    def _sweep(self, now: float) -> None:
+        horizon = now - self.window
+        while self._expiry and self._expiry[0][0] <= horizon:
+            _, key = self._expiry.popleft()
+            events = self._failures.get(key)
+            # (a success may have dropped the pair's failures already)
+            if events and events[0] <= horizon:
+                events.popleft()
+            if events is not None and not events:
+                del self._failures[key]
+
+    def sweep(self) -> None:
+        """Forget every failure whose window has ended."""
+        with self._lock:
+            self._sweep(self.clock())
 
     def check(self, account: str, address: str | None) -> int:
-        """Seconds to wait before another attempt is allowed (0: go ahead); counts the attempt."""
-        now = time.monotonic()
+        """Seconds to wait before an attempt is allowed (0: go ahead). Counts nothing."""
         with self._lock:
-            failures = self._failures[account]
-            self._prune(failures, now)
-            if len(failures) >= self.per_account:
-                return int(failures[0] + self.window - now) + 1
-            if address is not None:
-                attempts = self._attempts[address]
-                self._prune(attempts, now)
-                if len(attempts) >= self.per_address:
-                    return int(attempts[0] + self.window - now) + 1
-                attempts.append(now)
-            return 0
+            now = self.clock()
+            self._sweep(now)
+            until = now
+            for key, limit in zip(
+                self._keys(account, address),
+                (self.per_pair, self.per_address, self.per_account)
+                if address is not None
+                else (self.per_account,),
+                strict=True,
+            ):
+                events = self._failures.get(key)
+                if not events or len(events) < limit:
+                    continue
+                if key[0] == "account":
+                    # 1 s at the ceiling, doubling with each failure past it
+                    delay = min(2 ** min(len(events) - limit, 30), self.backoff_max)
+                    until = max(until, events[-1] + delay)
+                else:
+                    # until enough of its failures have left the window
+                    until = max(until, events[-limit] + self.window)
+            return math.ceil(until - now) if until > now else 0
 
-    def failed(self, account: str) -> None:
+    def failed(self, account: str, address: str | None) -> None:
         with self._lock:
-            self._failures[account].append(time.monotonic())
+            now = self.clock()
+            self._sweep(now)
+            for key in self._keys(account, address):
+                self._failures.setdefault(key, deque()).append(now)
+                self._expiry.append((now, key))
 
-    def succeeded(self, account: str) -> None:
+    def succeeded(self, account: str, address: str | None) -> None:
+        """The owner got in: their own mistakes from this address are forgiven (those
+        counted against the account and the address stand)."""
+        if address is None:
+            return
         with self._lock:
-            self._failures.pop(account, None)
+            self._failures.pop(self._keys(account, address)[0], None)
 
     def clear(self) -> None:
         with self._lock:
             self._failures.clear()
-            self._attempts.clear()
+            self._expiry.clear()
+
+    async def sweep_forever(self, every: float = 1.0) -> None:
+        while True:
+            await anyio.sleep(every)
+            self.sweep()

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 
+from models.passwords import MAX_LENGTH, MIN_LENGTH, is_common
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -46,10 +48,24 @@ Handle = Annotated[
     str,
     StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"),
 ]
+
+
+def _not_common(value: str) -> str:
+    if is_common(value):
+        raise ValueError(
+            "this password is on a list of common passwords; choose another of at least "
+            f"{MIN_LENGTH} characters (a few unrelated words work well)"
+        )
+    return value
+
+
+# The length is checked by the `str` schema itself (the constraints come before the
+# validators), so the message says "characters", counted after NFC normalisation.
 Password = Annotated[
     str,
+    StringConstraints(min_length=MIN_LENGTH, max_length=MAX_LENGTH),
     BeforeValidator(_clean),
-    StringConstraints(min_length=12, max_length=256),
+    AfterValidator(_not_common),
 ]
 Email = Annotated[
     str,

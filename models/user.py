@@ -74,7 +74,9 @@ class Strict(BaseModel):
 
 class UserRegister(Strict):
     handle: Handle = PField(description="Public pseudonym, 3-32 letters, digits, `_ . -`.")
-    password: Password = PField(description="At least 12 characters.")
+    password: Password = PField(
+        description="15 to 256 characters, not one of the commonest passwords."
+    )
     email: Email | None = PField(default=None, description="Optional; never shown publicly.")
 
 

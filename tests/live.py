@@ -63,6 +63,9 @@ def server_env(database_url: str, secret: str) -> dict[str, str]:
         # the tests write to the database behind the server's back, so the server must
         # not answer from its read cache (which sees only its own writes at once)
         CIVIC_RESPONSE_CACHE="false",
+        # the tests' own requests come through a "proxy": a forwarded address is believed
+        # (for throttling) and must still never reach a log
+        CIVIC_TRUSTED_PROXIES="127.0.0.1",
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -53,7 +53,7 @@ async def token(
     if len(form.username) > 64 or len(form.password) > 256 or "\x00" in form.username:
         raise Unauthorized(accounts.BAD_CREDENTIALS)
     # The address is used for throttling in memory only; it is never stored or logged.
-    address = request.client.host if request.client else None
+    address = security.client_address(request)
 
     async def read(handle: str) -> accounts.Credentials | None:
         return await db.run(

@@ -115,9 +115,9 @@ async def authenticate(
     found = await read(handle)
     ok = await security.verified(found.password_hash if found else None, password)
     if found is None or not ok or not found.is_active:
-        security.throttle.failed(account)
+        security.throttle.failed(account, address)
         raise Unauthorized(BAD_CREDENTIALS)
-    security.throttle.succeeded(account)
+    security.throttle.succeeded(account, address)
     rehashed = (
         await security.hashed(password) if security.needs_rehash(found.password_hash) else None
     )
@@ -181,7 +181,7 @@ def refresh(session: Session, security: Security, *, token: str) -> TokenPair:
     if stored is None:
         raise Unauthorized("The refresh token is not valid.")
     if stored.used_at is not None or stored.revoked_at is not None:
-        revoke_family(session, family_id=stored.family_id, now=now)
+        revoke_family(session, user_id=stored.user_id, family_id=stored.family_id, now=now)
         raise RefreshReused()
     if stored.expires_at <= now:
         raise Unauthorized("The refresh token has expired; sign in again.")
@@ -192,7 +192,7 @@ def refresh(session: Session, security: Security, *, token: str) -> TokenPair:
         .values(used_at=now)
     )
     if spent.rowcount != 1:  # type: ignore[attr-defined]
-        revoke_family(session, family_id=stored.family_id, now=now)
+        revoke_family(session, user_id=stored.user_id, family_id=stored.family_id, now=now)
         raise RefreshReused()
     user = session.get(User, stored.user_id)
     if user is None or not user.is_active:
@@ -200,12 +200,27 @@ def refresh(session: Session, security: Security, *, token: str) -> TokenPair:
     return issue_tokens(session, security, user=user, family_id=stored.family_id)
 
 
-def revoke_family(session: Session, *, family_id: uuid.UUID, now: datetime) -> None:
-    session.execute(
+def revoke_family(
+    session: Session, *, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime
+) -> None:
+    """Revoke a family's refresh tokens and end its access tokens at once.
+
+    Access tokens carry no family, only the user's session version: bumping it ends
+    every access token the user holds (their other sessions get new ones by
+    refreshing, which they may still do). Nothing is bumped for a family revoked
+    already, whose access tokens ended with it (logout bumps too).
+    """
+    revoked = session.execute(
         sa.update(RefreshToken)
         .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=now)
     )
+    if revoked.rowcount:  # type: ignore[attr-defined]
+        session.execute(
+            sa.update(User)
+            .where(col(User.id) == user_id)
+            .values(session_version=col(User.session_version) + 1)
+        )
 
 
 def logout(session: Session, *, user: User) -> None:

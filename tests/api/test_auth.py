@@ -1,11 +1,15 @@
 """Accounts and tokens, including every attack DESIGN.md names."""
 
 import base64
+import hashlib
+import hmac
 import json
 import threading
 import time
+import tomllib
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from jose import jwt
@@ -16,6 +20,7 @@ from models.round import Phase
 from models.user import RefreshToken, Role, User
 from tests.factories import PASSWORD
 
+ROOT = Path(__file__).resolve().parents[2]
 REGISTER = "/api/v1/auth/register"
 TOKEN = "/api/v1/auth/token"
 REFRESH = "/api/v1/auth/refresh"
@@ -52,6 +57,17 @@ def forge(app, claims, key=None, algorithm=ALGORITHM):
 
 def b64(data: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def forge_by_hand(app, claims):
+    """HS256 from the standard library (RFC 7515): a second implementation beside
+    python-jose, so the checks do not lean on how one library encodes."""
+    signing_input = f"{b64({'alg': 'HS256', 'typ': 'JWT'})}.{b64(claims)}".encode()
+    mac = hmac.new(app.state.settings.secret.encode(), signing_input, hashlib.sha256).digest()
+    return f"{signing_input.decode()}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
+ENCODERS = {"python-jose": forge, "by hand": forge_by_hand}
 
 
 # --- registration -----------------------------------------------------------------
@@ -97,6 +113,73 @@ def test_short_password_is_refused(client):
     assert r.status_code == 422
     assert r.json()["errors"][0]["loc"] == ["body", "password"]
     assert "zq7secret" not in json.dumps(r.json()["errors"])  # the input is never echoed
+
+
+def _invitation(make, db):
+    from api.security import digest, new_opaque_token
+    from models.user import Invitation
+
+    admin, token = make.user(Role.admin), new_opaque_token()
+    db.add(
+        Invitation(
+            token_hash=digest(token),
+            role=Role.moderator.value,
+            created_by_id=admin.id,
+            expires_at=datetime.now(UTC) + timedelta(hours=1),
+        )
+    )
+    db.commit()
+    return token
+
+
+# NIST SP 800-63B-4, single factor: 15 to 256 characters, not a common password.
+@pytest.mark.parametrize("endpoint", ["register", "accept-invitation"])
+@pytest.mark.parametrize(
+    ("password", "status", "says"),
+    [
+        ("zq7-fourteen-c", 422, "at least 15 characters"),  # 14
+        ("é" * 14, 422, "at least 15 characters"),  # characters, not bytes
+        ("e\u0301" * 8, 422, "at least 15 characters"),  # counted after NFC
+        ("zq7" + "-" * 254, 422, "at most 256 characters"),  # 257
+        ("1q2w3e4r5t6y7u8i9o0p", 422, "common passwords"),  # in the shipped list
+        ("QAZWSXEDCRFVTGB", 422, "common passwords"),  # ignoring case
+        ("zq7-fifteen-chr", 201, None),  # 15
+        ("zq7" + "-" * 253, 201, None),  # 256
+    ],
+)
+def test_password_rules(client, make, db, endpoint, password, status, says):
+    body = {"handle": "chooser", "password": password}
+    if endpoint == "accept-invitation":
+        body["token"] = _invitation(make, db)
+    r = client.post(f"/api/v1/auth/{endpoint}", json=body)
+    assert r.status_code == status, r.text
+    if says:
+        (issue,) = r.json()["errors"]
+        assert issue["loc"] == ["body", "password"]
+        assert says in issue["msg"] and "items" not in issue["msg"]
+        assert password not in r.text
+    else:
+        assert sign_in(client, "chooser", password).status_code == 200
+
+
+def test_the_common_password_list_is_shipped_and_read_once():
+    from models.passwords import common_passwords
+
+    listed = common_passwords()
+    assert isinstance(listed, frozenset) and len(listed) >= 10_000
+    assert common_passwords() is listed
+    assert "password1234" in listed and all(p == p.lower() for p in listed)
+    # ... and goes into the wheel (models/data/NOTICE gives its source and licence)
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "data/*" in pyproject["tool"]["setuptools"]["package-data"]["models"]
+    assert (ROOT / "models" / "data" / "NOTICE").read_text().count("Django") >= 3
+
+
+def test_every_password_the_tests_use_meets_the_rules():
+    from models.passwords import MIN_LENGTH, is_common
+
+    for password in (PASSWORD, "a long passphrase", "not the right passphrase"):
+        assert len(password) >= MIN_LENGTH and not is_common(password)
 
 
 # --- sign-in ----------------------------------------------------------------------
@@ -149,7 +232,7 @@ def test_unknown_user_costs_a_password_hash(client, make, app, monkeypatch):
 
 def test_a_flood_of_guesses_is_throttled(client, make, app):
     make.user(handle="target")
-    limit = app.state.settings.login_failures_per_account
+    limit = app.state.settings.login_failures_per_pair
     for _ in range(limit):
         assert sign_in(client, "target", "wrong guess!!").status_code == 401
     r = sign_in(client, "target", PASSWORD)
@@ -214,6 +297,41 @@ def test_forged_or_unfit_tokens_are_refused(client, app, make, case):
     assert r.headers["WWW-Authenticate"] == "Bearer"
 
 
+@pytest.mark.parametrize("encoder", list(ENCODERS))
+@pytest.mark.parametrize(
+    ("issued", "lifetime", "status"),
+    [
+        (0, None, 200),  # as minted here
+        (25, None, 200),  # within 30 s of clock skew
+        (60, None, 401),  # issued in the future
+        (3600, None, 401),
+        (0, 1, 401),  # a second longer than the configured lifetime
+        (-300, 10 * 365 * 86400, 401),  # a lifetime of years
+        (0, 0, 200),  # exactly the configured lifetime
+    ],
+)
+def test_tokens_from_the_future_or_for_too_long_are_refused(
+    client, app, make, encoder, issued, lifetime, status
+):
+    user = make.user()
+    now = int(time.time())
+    iat = now + issued
+    exp = iat + app.state.security.access_token_seconds + (lifetime or 0)
+    if lifetime is None:
+        exp = now + 300
+    token = ENCODERS[encoder](app, claims_for(app, user, iat=iat, exp=exp))
+    assert client.get(ME, headers=bearer(token)).status_code == status
+
+
+@pytest.mark.parametrize("encoder", list(ENCODERS))
+@pytest.mark.parametrize("value", ["0", True, None])
+def test_times_that_are_not_numbers_are_refused(client, app, make, encoder, value):
+    user = make.user()
+    claims = claims_for(app, user)
+    claims["iat"] = value
+    assert client.get(ME, headers=bearer(ENCODERS[encoder](app, claims))).status_code == 401
+
+
 def test_a_tampered_payload_is_refused(client, app, make):
     user, other = make.user(), make.user(Role.admin)
     header, _payload, signature = forge(app, claims_for(app, user)).split(".")
@@ -272,6 +390,29 @@ def test_refresh_rotates_and_a_spent_token_revokes_the_family(client, make, db):
     assert client.post(REFRESH, json={"refresh_token": first["refresh_token"]}).status_code == 401
     assert client.post(REFRESH, json={"refresh_token": pair["refresh_token"]}).status_code == 401
     assert all(t.revoked_at is not None for t in db.exec(select(RefreshToken)))
+
+
+def test_reusing_a_spent_refresh_token_ends_the_access_tokens_at_once(client, make):
+    make.user(handle="robbed")
+    first = sign_in(client, "robbed").json()
+    second = client.post(REFRESH, json={"refresh_token": first["refresh_token"]}).json()
+    elsewhere = sign_in(client, "robbed").json()  # another device, another family
+    for pair in (first, second, elsewhere):
+        assert client.get(ME, headers=bearer(pair["access_token"])).status_code == 200
+
+    # The thief (or the owner) presents the spent token: theft is evident.
+    assert client.post(REFRESH, json={"refresh_token": first["refresh_token"]}).status_code == 401
+    for pair in (first, second, elsewhere):
+        assert client.get(ME, headers=bearer(pair["access_token"])).status_code == 401
+    # The family is gone; the other device signs back in by refreshing.
+    assert client.post(REFRESH, json={"refresh_token": second["refresh_token"]}).status_code == 401
+    renewed = client.post(REFRESH, json={"refresh_token": elsewhere["refresh_token"]})
+    assert renewed.status_code == 200
+    assert client.get(ME, headers=bearer(renewed.json()["access_token"])).status_code == 200
+
+    # Replaying a token of a family revoked already ends nothing more.
+    assert client.post(REFRESH, json={"refresh_token": first["refresh_token"]}).status_code == 401
+    assert client.get(ME, headers=bearer(renewed.json()["access_token"])).status_code == 200
 
 
 def test_refresh_tokens_are_stored_only_as_hashes(client, make, db):

@@ -21,7 +21,7 @@ def test_an_official_is_invited_for_a_delegation_and_gets_that_role(client, make
     assert r.status_code == 201
     token = r.json()["token"]
     accepted = client.post(
-        ACCEPT, json={"token": token, "handle": "cn-official", "password": "x" * 14}
+        ACCEPT, json={"token": token, "handle": "cn-official", "password": "x" * 15}
     )
     assert accepted.status_code == 201
     body = accepted.json()
@@ -31,7 +31,7 @@ def test_an_official_is_invited_for_a_delegation_and_gets_that_role(client, make
 def test_a_moderator_invitation(client, make):
     admin = make.user(Role.admin)
     token = invite(client, make, admin, role="moderator").json()["token"]
-    r = client.post(ACCEPT, json={"token": token, "handle": "mod-1", "password": "x" * 14})
+    r = client.post(ACCEPT, json={"token": token, "handle": "mod-1", "password": "x" * 15})
     assert r.status_code == 201 and r.json()["role"] == "moderator"
 
 
@@ -61,11 +61,11 @@ def test_an_invitation_works_once(client, make):
     token = invite(client, make, admin, role="moderator").json()["token"]
     assert (
         client.post(
-            ACCEPT, json={"token": token, "handle": "first", "password": "x" * 14}
+            ACCEPT, json={"token": token, "handle": "first", "password": "x" * 15}
         ).status_code
         == 201
     )
-    r = client.post(ACCEPT, json={"token": token, "handle": "second", "password": "x" * 14})
+    r = client.post(ACCEPT, json={"token": token, "handle": "second", "password": "x" * 15})
     assert r.status_code == 410
 
 
@@ -76,12 +76,12 @@ def test_an_expired_invitation_is_refused(client, make, db):
     stored.expires_at = datetime.now(UTC) - timedelta(minutes=1)
     db.add(stored)
     db.commit()
-    r = client.post(ACCEPT, json={"token": token, "handle": "tardy", "password": "x" * 14})
+    r = client.post(ACCEPT, json={"token": token, "handle": "tardy", "password": "x" * 15})
     assert r.status_code == 410
 
 
 def test_an_unknown_invitation_is_404(client):
-    r = client.post(ACCEPT, json={"token": "n" * 43, "handle": "guess", "password": "x" * 14})
+    r = client.post(ACCEPT, json={"token": "n" * 43, "handle": "guess", "password": "x" * 15})
     assert r.status_code == 404
 
 
