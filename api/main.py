@@ -28,6 +28,7 @@ from api.routes import (
 )
 from api.security import Security
 from api.services import checkpoints
+from api.text import TextGuard
 
 log = logging.getLogger("civic_input")
 
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Link", "Retry-After"],
     )
     app.add_middleware(ConditionalGet)
+    app.add_middleware(TextGuard)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(CatchAll)
     app.add_middleware(AccessLog)

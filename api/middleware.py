@@ -9,6 +9,8 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.text import printable
+
 access_log = logging.getLogger("civic_input.access")
 
 
@@ -94,7 +96,8 @@ class BodyLimit:
 
 class AccessLog:
     """One line per request: method, path, status, milliseconds. Never the client
-    address, the user agent, or the query string (it may hold a search)."""
+    address, the user agent, or the query string (it may hold a search). The path is
+    the client's text: its control characters are escaped (`%0a` cannot forge a line)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -117,8 +120,8 @@ class AccessLog:
         finally:
             access_log.info(
                 "%s %s %d %.1fms",
-                scope["method"],
-                scope["path"],
+                printable(scope["method"]),
+                printable(scope["path"]),
                 status,
                 (time.perf_counter() - began) * 1000,
             )
