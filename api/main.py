@@ -11,6 +11,7 @@ from api import __version__, docs, errors
 from api.cache import ResponseCache
 from api.config import Settings, get_settings
 from api.db import default_concurrency, make_engine, writer
+from api.headers import SecurityHeaders
 from api.middleware import AccessLog, BodyLimit, CatchAll, ConditionalGet
 from api.routes import (
     audit,
@@ -108,5 +109,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(TextGuard)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(CatchAll)
+    app.add_middleware(SecurityHeaders, hsts=settings.env == "production")
     app.add_middleware(AccessLog)
     return app

@@ -131,7 +131,7 @@ class ConditionalGet:
     """ETag, Cache-Control and 304 for JSON GETs.
 
     A route may set its own ETag (a round's tag carries its version); otherwise the
-    tag is a hash of the body. Responses that depend on who asks are private.
+    tag is a hash of the body. Answers to a signed-in request are never stored.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -179,7 +179,8 @@ class ConditionalGet:
         if not existing:
             headers.append((b"etag", tag.encode("latin-1")))
         if b"cache-control" not in names:
-            policy = b"private, no-cache" if signed_in else b"public, max-age=0, must-revalidate"
+            # signed in: never stored anywhere (SecurityHeaders holds every answer to that)
+            policy = b"no-store" if signed_in else b"public, max-age=0, must-revalidate"
             headers.append((b"cache-control", policy))
         headers.append((b"vary", b"Authorization"))
         if if_none_match and _matches(if_none_match, tag):

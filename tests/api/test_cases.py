@@ -474,7 +474,7 @@ def test_restricted_details_are_seen_only_by_those_who_may(client, make, people,
     if sees:
         assert body["restricted_details"] == RESTRICTED
         assert body["real_name"] == REAL_NAME
-        assert r.headers["cache-control"].startswith("private")
+        assert r.headers["cache-control"] == "no-store"
     else:
         for key in ("restricted_details", "real_name", "real_name_native", "review"):
             assert key not in body
