@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from alembic import command
 from api.config import InsecureSettings, Settings, get_settings
+from api.text import PrintableMessages
 
 log = logging.getLogger("civic_input")
 
@@ -46,6 +47,8 @@ def configure_logging() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(PrintableMessages())
     # Alembic and SQLAlchemy log SQL parameters at INFO; keep them quiet.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("sqlalchemy").setLevel(logging.WARNING)

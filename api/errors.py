@@ -155,6 +155,17 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return out
 
 
+def validation_problem(issues: list[dict[str, Any]]) -> JSONResponse:
+    """The 422 for a request that failed validation, one issue per field."""
+    return problem_response(
+        422,
+        type_=TYPE_PREFIX + "validation",
+        title="The request is not valid",
+        detail="See `errors` for each field that failed.",
+        errors=issues,
+    )
+
+
 def _validation_issues(errors: Any) -> list[dict[str, Any]]:
     # Never echo the input back: it may be a password.
     issues = []
@@ -180,27 +191,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem_response(
-            422,
-            type_=TYPE_PREFIX + "validation",
-            title="The request is not valid",
-            detail="See `errors` for each field that failed.",
-            errors=_validation_issues(exc.errors()),
-        )
+        return validation_problem(_validation_issues(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
             # FastAPI answers malformed JSON with a 422 `json_invalid`, but a body that is
             # not even UTF-8 with a bare 400: the same mistake, so the same answer.
-            return problem_response(
-                422,
-                type_=TYPE_PREFIX + "validation",
-                title="The request is not valid",
-                detail="See `errors` for each field that failed.",
-                errors=[
-                    {"loc": ["body"], "msg": "The body is not UTF-8 JSON.", "type": "json_invalid"}
-                ],
+            return validation_problem(
+                [{"loc": ["body"], "msg": "The body is not UTF-8 JSON.", "type": "json_invalid"}]
             )
         detail = exc.detail if isinstance(exc.detail, str) else None
         if exc.status_code == 404:

@@ -12,6 +12,7 @@ from api import __version__, docs, errors
 from api.cache import ResponseCache
 from api.config import Settings, get_settings
 from api.db import default_concurrency, make_engine, writer
+from api.headers import SecurityHeaders
 from api.middleware import AccessLog, BodyLimit, CatchAll, ConditionalGet
 from api.routes import (
     audit,
@@ -29,6 +30,7 @@ from api.routes import (
 )
 from api.security import Security
 from api.services import checkpoints
+from api.text import TextGuard
 
 log = logging.getLogger("civic_input")
 
@@ -111,7 +113,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Link", "Retry-After"],
     )
     app.add_middleware(ConditionalGet)
+    app.add_middleware(TextGuard)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(CatchAll)
+    app.add_middleware(SecurityHeaders, hsts=settings.env == "production")
     app.add_middleware(AccessLog)
     return app

@@ -9,6 +9,8 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.text import printable
+
 access_log = logging.getLogger("civic_input.access")
 
 
@@ -94,7 +96,8 @@ class BodyLimit:
 
 class AccessLog:
     """One line per request: method, path, status, milliseconds. Never the client
-    address, the user agent, or the query string (it may hold a search)."""
+    address, the user agent, or the query string (it may hold a search). The path is
+    the client's text: its control characters are escaped (`%0a` cannot forge a line)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -117,8 +120,8 @@ class AccessLog:
         finally:
             access_log.info(
                 "%s %s %d %.1fms",
-                scope["method"],
-                scope["path"],
+                printable(scope["method"]),
+                printable(scope["path"]),
                 status,
                 (time.perf_counter() - began) * 1000,
             )
@@ -128,7 +131,7 @@ class ConditionalGet:
     """ETag, Cache-Control and 304 for JSON GETs.
 
     A route may set its own ETag (a round's tag carries its version); otherwise the
-    tag is a hash of the body. Responses that depend on who asks are private.
+    tag is a hash of the body. Answers to a signed-in request are never stored.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -176,7 +179,8 @@ class ConditionalGet:
         if not existing:
             headers.append((b"etag", tag.encode("latin-1")))
         if b"cache-control" not in names:
-            policy = b"private, no-cache" if signed_in else b"public, max-age=0, must-revalidate"
+            # signed in: never stored anywhere (SecurityHeaders holds every answer to that)
+            policy = b"no-store" if signed_in else b"public, max-age=0, must-revalidate"
             headers.append((b"cache-control", policy))
         headers.append((b"vary", b"Authorization"))
         if if_none_match and _matches(if_none_match, tag):

@@ -180,6 +180,20 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(
     assert _operations(run.stdout) == (1, 1)
 
 
+def test_a_control_character_in_the_path_cannot_forge_a_log_line(live_server: LiveServer) -> None:
+    """The server's own log (uvicorn, `configure_logging`): `%0a` and ESC stay escaped."""
+    marker = uuid.uuid4().hex[:8]
+    r = httpx.get(f"{live_server.base_url}/api/v1/x%0aFORGED-{marker}%0d%1b[31m", timeout=30)
+    assert r.status_code == 404
+    deadline = time.monotonic() + 5
+    while f"FORGED-{marker}" not in live_server.log_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = [line for line in live_server.log_text().splitlines() if f"FORGED-{marker}" in line]
+    assert len(lines) == 1, lines
+    assert f"/api/v1/x\\x0aFORGED-{marker}\\x0d\\x1b[31m 404" in lines[0]
+    assert "\x1b" not in live_server.log_text()
+
+
 # --- no address or user agent in any log line (keep this test last) ---------------------
 
 
