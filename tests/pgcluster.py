@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -101,10 +102,28 @@ class Cluster:
         self.paused = []
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt("SIGTERM")
+
+
+@contextmanager
+def _teardown_on_sigterm() -> Iterator[None]:
+    """A test run stopped with SIGTERM (a CI timeout) still runs the finalizers: a
+    cluster left paused, or running, would outlive it (pg_ctl detaches the server)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @contextmanager
 def throwaway_cluster() -> Iterator[Cluster]:
     """A new cluster, running; resumed and stopped (then deleted) whatever happens."""
-    with tempfile.TemporaryDirectory(prefix="civic-pg-") as tmp:
+    with _teardown_on_sigterm(), tempfile.TemporaryDirectory(prefix="civic-pg-") as tmp:
         directory = Path(tmp)
         if os.geteuid() == 0:
             shutil.chown(directory, "postgres", "postgres")
