@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     # Requests using the database at once (None: 1 on SQLite, 6 on PostgreSQL); the
     # others wait their turn in the event loop (api/db.py).
     db_concurrency: int | None = Field(default=None, ge=1, le=64)
+    # PostgreSQL: how long to wait for a new (or a pooled) connection, and for any one
+    # statement (enforced by the server and, for a hung server, by the client);
+    # 0 means no statement timeout. A sick server gets a 503 within these (api/deadline.py).
+    db_connect_timeout_seconds: int = Field(default=2, ge=2, le=300)
+    db_statement_timeout_seconds: float = Field(default=3.0, ge=0, le=3600)
 
     # Sign-in throttling, held in memory only (api/security.py): failed sign-ins are
     # counted per (account, client address), per client address, and per account across

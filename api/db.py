@@ -14,6 +14,11 @@ one would wait out the 30 s timeouts and fail (200 concurrent registrations
 gave 159 errors). So `get_session` first takes a slot (fewer slots than pool
 connections and thread tokens) and, on SQLite, the single writer's turn. `run` takes
 the same turn for a transaction done in one hop to a worker thread.
+
+On PostgreSQL every wait on the server has a deadline, and a server that failed a
+moment ago is not waited for (api/deadline.py): the turn answers 503 `Unavailable` at
+once, and waits for a slot at most `deadline.SICK_WAIT_SECONDS` until the server
+answers again.
 """
 
 from collections.abc import AsyncIterator, Callable
@@ -31,8 +36,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
+from api import deadline
 from api.config import normalise_database_url
-from api.errors import Busy
+from api.errors import Busy, Unavailable
 from api.loops import per_loop
 from api.prepared import Prepared
 
@@ -53,9 +59,23 @@ SESSION_WAIT_SECONDS = 30
 # connection (streamed exports, /readyz) and for work that holds no session.
 SPARE_CONNECTIONS = 4
 SPARE_THREADS = 8
+# /readyz answers within this, whatever the database does.
+READY_SECONDS = 1.5
+
+# The PostgreSQL engines' health (none for SQLite, which cannot hang on a server).
+_health: "WeakKeyDictionary[Engine, deadline.Health]" = WeakKeyDictionary()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    connect_timeout: float | None = None,
+    statement_timeout: float | None = None,
+    **kwargs: Any,
+) -> Engine:
+    """The engine for `url`. On PostgreSQL, `connect_timeout` bounds a new connection and
+    a wait for a pooled one, and `statement_timeout` every statement, on the server and
+    in the client (api/deadline.py); None waits as long as it takes (migrations)."""
     url = normalise_database_url(url)
     if url.startswith("sqlite"):
         engine = sa.create_engine(
@@ -70,7 +90,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return sa.create_engine(
+    if connect_timeout:
+        kwargs.setdefault("pool_timeout", connect_timeout)
+    engine = sa.create_engine(
         url,
         pool_size=10,
         max_overflow=20,
@@ -79,6 +101,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         pool_use_lifo=True,
         **kwargs,
     )
+    if engine.dialect.driver == "psycopg":
+        _health[engine] = deadline.install(
+            engine, connect_timeout=connect_timeout, statement_timeout=statement_timeout
+        )
+    return engine
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -115,6 +142,7 @@ def open_session(engine: Engine, *, write: bool = False) -> Session:
 class _Gate:
     slots: anyio.Semaphore
     writer: anyio.Semaphore | None
+    health: deadline.Health | None
 
 
 # One gate per engine and per event loop (a TestClient runs each app in a loop of its own).
@@ -151,6 +179,7 @@ def _gate(engine: Engine, concurrency: int) -> _Gate:
         lambda: _Gate(
             slots=anyio.Semaphore(_slot_count(engine, concurrency)),
             writer=anyio.Semaphore(1) if engine.dialect.name == "sqlite" else None,
+            health=_health.get(engine),
         ),
     )
 
@@ -175,11 +204,18 @@ async def _in_thread(session: Session, commit: bool) -> None:
 @asynccontextmanager
 async def _turn(state: Any, *, write: bool) -> AsyncIterator[None]:
     """A slot, and on SQLite for a write the single writer's turn, or `Busy` (503) after
-    `SESSION_WAIT_SECONDS`. `state` is the app's: its engine and `db_concurrency`."""
+    `SESSION_WAIT_SECONDS`; `Unavailable` (503) while the server is failing.
+    `state` is the app's: its engine and `db_concurrency`."""
     gate = _gate(state.engine, state.db_concurrency)
+    health = gate.health
+    wait: float = SESSION_WAIT_SECONDS
+    if health is not None and health.sick:
+        if health.refusing():
+            raise Unavailable()
+        wait = deadline.SICK_WAIT_SECONDS
     writer_turn = gate.writer if write else None
     try:
-        with anyio.fail_after(SESSION_WAIT_SECONDS):
+        with anyio.fail_after(wait):
             if writer_turn is not None:
                 await writer_turn.acquire()
             try:
@@ -189,8 +225,13 @@ async def _turn(state: Any, *, write: bool) -> AsyncIterator[None]:
                     writer_turn.release()
                 raise
     except TimeoutError:
+        if health is not None and health.sick:
+            raise Unavailable() from None
         raise Busy("The database is busy; try again shortly.") from None
     try:
+        # the server may have failed while this request queued
+        if health is not None and health.refusing():
+            raise Unavailable()
         yield
     finally:
         gate.slots.release()
@@ -265,3 +306,23 @@ async def run(request: Request, work: Callable[[Session], T], *, write: bool | N
                 _transaction, state.write_engine if write else state.engine, work
             )
     return result
+
+
+def _select_one(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except sa.exc.SQLAlchemyError:
+        return False
+    return True
+
+
+async def answers(engine: Engine, *, within: float = READY_SECONDS) -> bool:
+    """Whether the database answers a `SELECT 1` within `within` seconds. A check still
+    waiting then is left to finish in its thread (its own deadlines end it)."""
+    health = _health.get(engine)
+    if health is not None and health.refusing():
+        return False
+    with anyio.move_on_after(within):
+        return await anyio.to_thread.run_sync(_select_one, engine, abandon_on_cancel=True)
+    return False

@@ -5,6 +5,7 @@ by the handlers below; no stack trace, SQL or class name ever leaves.
 """
 
 import logging
+import sqlite3
 from http import HTTPStatus
 from typing import Any
 
@@ -122,6 +123,32 @@ class Busy(ApiError):
         return {"Retry-After": "1"}
 
 
+class Unavailable(ApiError):
+    """The database does not answer (down, or hung): a fault on our side, soon over."""
+
+    status, slug, title = 503, "unavailable", "The database is not answering; try again shortly"
+    retry_after = 5
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database server is out of reach (refused, timed out, the
+    connection lost), as opposed to SQLite's write lock or a bad statement."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError) and not isinstance(exc.orig, sqlite3.Error)
+
+
+def _problem(error: ApiError) -> JSONResponse:
+    return problem_response(
+        error.status, type_=error.type, title=error.title, headers=error.headers()
+    )
+
+
 def problem_response(
     status: int,
     *,
@@ -227,15 +254,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _operational(_request: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database busy or unreachable: %s", type(exc.orig).__name__)
-        return problem_response(503, type_=Busy().type, title=Busy.title, headers=Busy().headers())
+        if database_unavailable(exc):
+            log.warning("database unavailable: %s", type(exc.orig).__name__)
+            return _problem(Unavailable())
+        log.warning("database busy: %s", type(exc.orig).__name__)
+        return _problem(Busy())
 
     @app.exception_handler(PoolTimeout)
     async def _pool_timeout(_request: Request, _exc: PoolTimeout) -> JSONResponse:
         # Every pooled connection stayed busy for the pool's whole timeout: an overload
         # to retry, like a locked database, not a 500.
         log.warning("database busy: no pooled connection came free")
-        return problem_response(503, type_=Busy().type, title=Busy.title, headers=Busy().headers())
+        return _problem(Busy())
 
     @app.exception_handler(DataError)
     async def _data(_request: Request, exc: DataError) -> JSONResponse:
@@ -251,6 +281,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _dbapi(_request: Request, exc: DBAPIError) -> JSONResponse:
+        if database_unavailable(exc):
+            # e.g. "the connection is closed" (an InterfaceError) on a connection lost
+            log.warning("database unavailable: %s", type(exc.orig).__name__)
+            return _problem(Unavailable())
         log.error("database error: %s", type(exc.orig).__name__)
         return problem_response(500, title="Internal error")
 

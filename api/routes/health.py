@@ -1,10 +1,10 @@
 """Liveness and readiness."""
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from api.errors import Busy, error_responses
+from api import db
+from api.errors import Unavailable, error_responses
 
 router = APIRouter(tags=["health"])
 
@@ -20,11 +20,8 @@ def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=Health, responses=error_responses(503))
-def readyz(request: Request) -> Health:
-    """The database answers."""
-    try:
-        with request.app.state.engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError:
-        raise Busy("The database is not reachable.") from None
+async def readyz(request: Request) -> Health:
+    """The database answers (503 within 2 s when it does not)."""
+    if not await db.answers(request.app.state.engine):
+        raise Unavailable("The database is not answering.")
     return Health(status="ready")
