@@ -1,5 +1,7 @@
 """create_app(): routers, error handlers, middleware; nothing else."""
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -7,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import __version__, docs, errors
+from api import __version__, background, docs, errors
 from api.cache import ResponseCache
 from api.config import Settings, get_settings
 from api.db import default_concurrency, make_engine, writer
@@ -27,7 +29,7 @@ from api.routes import (
     users,
 )
 from api.security import Security
-from api.services import checkpoints
+from api.services import signing_keys
 
 log = logging.getLogger("civic_input")
 
@@ -49,11 +51,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.ephemeral_secret and settings.env == "development":
         log.warning("no CIVIC_SECRET_KEY: using an ephemeral key; tokens die with this process")
     engine = make_engine(settings.database_url)
+    key_store = signing_keys.store_for(settings)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        checkpoints.ensure_key(engine)
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        signer = signing_keys.ensure(engine, key_store, production=settings.env == "production")
+        app.state.signing_keys = signing_keys.Keys(key_store, signer)
+        purging = None
+        if settings.purge_interval_hours > 0:
+            purging = asyncio.create_task(background.purge_periodically(engine, settings))
         yield
+        if purging is not None:
+            purging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purging
         engine.dispose()
 
     app = FastAPI(
