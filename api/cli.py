@@ -1,4 +1,5 @@
-"""The ``civic-input`` command: serve, migrate, create-admin, seed-demo."""
+"""The ``civic-input`` command: serve, migrate, create-admin, seed-demo, verify, purge,
+rotate-key, migrate-key."""
 
 import argparse
 import getpass
@@ -151,17 +152,71 @@ def _verify(_settings: Settings, args: argparse.Namespace) -> int:
 
 def _rotate_key(settings: Settings, _args: argparse.Namespace) -> int:
     from api.db import make_engine, open_session
-    from api.services import checkpoints
+    from api.services import signing_keys
 
+    store = signing_keys.store_for(settings)
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         with open_session(engine, write=True) as session:
-            key = checkpoints.rotate(session)
+            signer = signing_keys.rotate(session, store)
             session.commit()
     finally:
         engine.dispose()
-    print(f"checkpoints are now signed with key {key.kid}; older keys stay in the JWKS")
+    print(
+        f"checkpoints are now signed with key {signer.kid}, kept in {store.description}; "
+        "older keys stay in the JWKS (restart running servers to sign with the new key)"
+    )
+    return 0
+
+
+def _migrate_key(settings: Settings, args: argparse.Namespace) -> int:
+    from api.db import make_engine, open_session, truncate_wal
+    from api.services import signing_keys
+
+    store: signing_keys.KeyStore = (
+        signing_keys.KeyFile(Path(args.to_file))
+        if args.to_file
+        else signing_keys.store_for(settings)
+    )
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with open_session(engine, write=True) as session:
+            cleared = len(signing_keys.legacy_rows(session))
+            signer = signing_keys.adopt_legacy(session, store)
+            session.commit()
+        truncate_wal(engine)
+    finally:
+        engine.dispose()
+    if not cleared:
+        print("no private key is stored in the database in the clear: nothing to move")
+    elif signer is None:
+        print(f"cleared {cleared} plain private key(s); {store.description} already holds a key")
+    else:
+        print(
+            f"moved signing key {signer.kid} into {store.description} and cleared "
+            f"{cleared} plain private key(s) from the database"
+        )
+    if args.to_file and settings.signing_key_file != Path(args.to_file):
+        print(f"now set CIVIC_SIGNING_KEY_FILE={args.to_file} for serve and rotate-key")
+    return 0
+
+
+def _purge(settings: Settings, _args: argparse.Namespace) -> int:
+    from api.db import make_engine
+    from api.services import erasure
+
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        purged = erasure.purge(engine, retention_days=settings.removed_retention_days)
+    finally:
+        engine.dispose()
+    print(
+        f"erased the text of {purged.total} submissions: {purged.withdrawn} withdrawn, "
+        f"{purged.removed} removed more than {settings.removed_retention_days} days ago"
+    )
     return 0
 
 
@@ -185,8 +240,22 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("url", help="the server's root, e.g. http://127.0.0.1:8000")
     check.set_defaults(run=_verify)
     sub.add_parser(
-        "rotate-key", help="sign checkpoints with a new key (old public keys stay published)"
+        "rotate-key",
+        help="sign checkpoints with a new key, kept in CIVIC_SIGNING_KEY_FILE or sealed with "
+        "CIVIC_SIGNING_KEY_SECRET (old public keys stay published)",
     ).set_defaults(run=_rotate_key)
+    move = sub.add_parser(
+        "migrate-key",
+        help="move a signing key stored in the clear by an older version out of the database "
+        "(into CIVIC_SIGNING_KEY_FILE, --to-file, or sealed with CIVIC_SIGNING_KEY_SECRET)",
+    )
+    move.add_argument("--to-file", metavar="PATH", help="write the key to this file (mode 0600)")
+    move.set_defaults(run=_migrate_key)
+    sub.add_parser(
+        "purge",
+        help="erase the text of withdrawn submissions, and of removed ones older than "
+        "CIVIC_REMOVED_RETENTION_DAYS",
+    ).set_defaults(run=_purge)
     return p
 
 

@@ -3,6 +3,7 @@
 import logging
 import secrets
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -79,6 +80,18 @@ class Settings(BaseSettings):
     def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
         return parse_networks(self.trusted_proxies)
 
+    # Where the private key that signs checkpoints lives, never in the database in the
+    # clear: a PEM file (made 0600 on first start), or the database sealed (AES-GCM)
+    # with a key from the environment. Production needs one of the two; elsewhere a
+    # SQLite file's key file sits beside it, and any other database is sealed with a
+    # key derived from CIVIC_SECRET_KEY (api/services/signing_keys.py).
+    signing_key_file: Path | None = None
+    signing_key_secret: SecretStr | None = None
+    # Days a removed submission's text stays for moderators before `purge` erases it.
+    removed_retention_days: int = Field(default=30, ge=0, le=3650)
+    # How often `serve` runs the purge in the background (0: never; run `civic-input purge`).
+    purge_interval_hours: float = Field(default=24, ge=0)
+
     @model_validator(mode="after")
     def _guard_secret(self) -> "Settings":
         key = self.secret_key.get_secret_value() if self.secret_key else ""
@@ -93,6 +106,19 @@ class Settings(BaseSettings):
             # Development and tests: an ephemeral key (create_app says so).
             self.secret_key = SecretStr(secrets.token_urlsafe(48))
             self.ephemeral_secret = True
+        sealing = self.signing_key_secret.get_secret_value() if self.signing_key_secret else ""
+        if self.env == "production":
+            if self.signing_key_file is None and not sealing:
+                raise InsecureSettings(
+                    "set CIVIC_SIGNING_KEY_FILE (a path for the checkpoint signing key, "
+                    "outside the database's directory and backups) or CIVIC_SIGNING_KEY_SECRET "
+                    "(at least 32 random bytes that seal the key in the database) when "
+                    "CIVIC_ENV=production"
+                )
+            if sealing and len(sealing.encode()) < MIN_SECRET_BYTES:
+                raise InsecureSettings(
+                    f"CIVIC_SIGNING_KEY_SECRET must be at least {MIN_SECRET_BYTES} random bytes"
+                )
         return self
 
     @property

@@ -119,12 +119,35 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        # Deleted and overwritten content is zeroed on disk, not left in free pages:
+        # erased text must not be readable from a copy of the file (api/services/erasure.py).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def truncate_wal(engine: Engine, *, wait_ms: int = 2000) -> bool:
+    """On SQLite, copy the write-ahead log into the database and empty it, so that old
+    page images (erased text among them) do not linger in the -wal file. Waits up to
+    `wait_ms` for readers; False when they held it (the next purge pass tries again)."""
+    if engine.dialect.name != "sqlite":
+        return True
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={wait_ms}")
+        try:
+            busy, *_ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.close()
+    finally:
+        raw.close()
+    return busy == 0
 
 
 def writer(engine: Engine) -> Engine:

@@ -1,6 +1,7 @@
 """create_app(): routers, error handlers, middleware; nothing else."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -8,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import __version__, docs, errors
+from api import __version__, background, docs, errors
 from api.cache import ResponseCache
 from api.config import Settings, get_settings
 from api.db import default_concurrency, make_engine, writer
@@ -29,7 +30,7 @@ from api.routes import (
     users,
 )
 from api.security import Security
-from api.services import checkpoints
+from api.services import signing_keys
 from api.text import TextGuard
 
 log = logging.getLogger("civic_input")
@@ -56,17 +57,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         connect_timeout=settings.db_connect_timeout_seconds,
         statement_timeout=settings.db_statement_timeout_seconds or None,
     )
+    key_store = signing_keys.store_for(settings)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        checkpoints.ensure_key(engine)
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        signer = signing_keys.ensure(engine, key_store, production=settings.env == "production")
+        app.state.signing_keys = signing_keys.Keys(key_store, signer)
         # Failed sign-ins (and the address hashes they carry) go when their window ends,
         # whether or not anyone signs in again.
-        sweeper = asyncio.create_task(security.throttle.sweep_forever())
+        tasks = [asyncio.create_task(security.throttle.sweep_forever())]
+        if settings.purge_interval_hours > 0:
+            tasks.append(asyncio.create_task(background.purge_periodically(engine, settings)))
         try:
             yield
         finally:
-            sweeper.cancel()
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             engine.dispose()
 
     app = FastAPI(

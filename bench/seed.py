@@ -285,6 +285,8 @@ def seed(
                         "updated_at": published,
                         "published_at": published,
                         "withdrawn_at": None,
+                        "removed_at": None,
+                        "erased_at": None,
                     }
                 )
                 targets = ["CN"] if rng.random() < 0.7 else ["CN", "US"]

@@ -45,15 +45,20 @@ class RecordHead(SQLModel, table=True):
 
 
 class SigningKey(SQLModel, table=True):
-    """Keys that sign checkpoints. Retired keys keep their public half, so old
-    checkpoints stay verifiable."""
+    """Keys that sign checkpoints: the public half, and at most the private half sealed
+    with a key the database never holds (api/services/signing_keys.py). Retired keys
+    keep their public half, so old checkpoints stay verifiable."""
 
     __tablename__ = "signing_key"
 
     kid: str = Field(primary_key=True, max_length=64)
     algorithm: str = Field(max_length=16)
     public_jwk: dict[str, Any] = Field(sa_type=sa.JSON)
+    # a plain PEM, as versions before 0007 kept it: moved out at start or by
+    # `civic-input migrate-key`, never written now
     private_pem: str | None = Field(default=None, sa_type=sa.Text)
+    # AES-GCM sealed PEM, when the key is kept sealed in the database
+    private_sealed: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = instant_field(default_now=True)
     retired_at: datetime | None = instant_field(nullable=True)
 

@@ -68,6 +68,10 @@ class Submission(SQLModel, table=True):
     updated_at: datetime = instant_field(default_now=True)
     published_at: datetime | None = instant_field(nullable=True)
     withdrawn_at: datetime | None = instant_field(nullable=True)
+    # when a moderator removed it: its text is erased `removed_retention_days` later
+    removed_at: datetime | None = instant_field(nullable=True)
+    # when its title and body were erased (withdrawn, or removed and past retention)
+    erased_at: datetime | None = instant_field(nullable=True)
 
 
 class SubmissionTheme(SQLModel, table=True):

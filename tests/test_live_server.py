@@ -21,7 +21,6 @@ import pytest
 import sqlalchemy as sa
 
 from api.config import Settings
-from api.services import checkpoints
 from models.user import Role
 from tests.factories import PASSWORD, Factory
 from tests.live import LiveServer, run_server
@@ -146,9 +145,6 @@ def _operations(output: str) -> tuple[int, int]:
 def test_schemathesis_finds_no_server_error_or_schema_violation(
     live_server: LiveServer, engine: sa.Engine, make: Factory
 ) -> None:
-    # The server made its checkpoint signing key at start-up; the cleanup after the
-    # previous test emptied every table, so put it back as start-up would.
-    checkpoints.ensure_key(engine)
     admin = make.user(Role.admin)
     admin_token = _sign_in(live_server.base_url, admin.handle)
 

@@ -58,3 +58,39 @@ def test_down_and_up_over_stored_rows_loses_nothing():
         finally:
             if server:
                 _drop_postgres(url, name)
+
+
+def test_0007_dates_the_removals_made_before_it():
+    """A submission removed before 0007 counts as removed when it was last updated, so
+    the purge erases its text once the retention period has passed since then."""
+    from models.submission import Status
+
+    server = os.environ.get("CIVIC_TEST_DATABASE_URL")
+    with tempfile.TemporaryDirectory() as tmp:
+        if server:
+            url, name = _fresh_postgres(server)
+        else:
+            url, name = f"sqlite:///{Path(tmp) / 'data.db'}", ""
+        try:
+            config = alembic_config(url)
+            command.upgrade(config, "head")
+            engine = make_engine(url)
+            with open_session(engine, write=True) as session:
+                make = Factory(session, Security(Settings(env="test", database_url=url)))
+                rnd = make.round(phase=Phase.accepting_responses)
+                make.submission(rnd, status=Status.removed)
+                make.submission(rnd, status=Status.published)
+            command.downgrade(config, "0007-1")  # the revision before 0007
+            command.upgrade(config, "head")
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    sa.text("SELECT status, removed_at, updated_at, erased_at FROM submission")
+                ).all()
+            engine.dispose()
+            dated = {status: (removed, updated) for status, removed, updated, _ in rows}
+            assert dated["removed"][0] is not None and dated["published"][0] is None
+            assert str(dated["removed"][0]) == str(dated["removed"][1])
+            assert all(erased is None for *_, erased in rows)
+        finally:
+            if server:
+                _drop_postgres(url, name)

@@ -38,6 +38,9 @@ def no_civic_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def make_settings(**values) -> Settings:
+    if values.get("env") == "production" or os.environ.get("CIVIC_ENV") == "production":
+        # these test the secret's guard; the signing key's is in tests/test_signing_keys.py
+        values.setdefault("signing_key_file", Path("/run/civic-input/signing-key.pem"))
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 

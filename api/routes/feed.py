@@ -226,10 +226,10 @@ def export_csv(request: Request, round_id: RoundQuery = None) -> StreamingRespon
 
 
 @router.get("/record/checkpoint", response_model=Checkpoint, responses=error_responses(503))
-def record_checkpoint(session: SessionDep, response: Response) -> Checkpoint:
+def record_checkpoint(session: SessionDep, request: Request, response: Response) -> Checkpoint:
     """The signed head of the record log: verify it with a key from /.well-known/jwks.json."""
     response.headers["Cache-Control"] = "no-cache"
-    return checkpoints.checkpoint(session)
+    return checkpoints.checkpoint(session, signer=request.app.state.signing_keys.signer(session))
 
 
 @keys_router.get("/.well-known/jwks.json")

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from api.errors import Unprocessable
+from api.errors import Conflict, Unprocessable
 from api.prepared import Prepared
 from models.base import utcnow
 from models.submission import IdempotencyRecord
@@ -31,6 +31,11 @@ _STORED = Prepared(
 _REMEMBER = Prepared(sa.insert(_RECORD))
 
 
+# The request hash of a record whose resource was erased: the hash of the request body
+# could confirm a guess of the erased text, so it goes with it.
+ERASED = "erased"
+
+
 class Stored(NamedTuple):
     status_code: int
     response: Any
@@ -41,6 +46,10 @@ def replay(session: Session, *, user: User, key: str, request_hash: str) -> Stor
     row = _STORED.first(session, {"user_id": user.id, "key": key})
     if row is None:
         return None
+    if row["request_hash"] == ERASED:
+        raise Conflict(
+            "What this Idempotency-Key made was withdrawn or removed, and its text erased."
+        )
     if row["request_hash"] != request_hash:
         raise Unprocessable("This Idempotency-Key was used with a different request body.")
     return Stored(row["status_code"], row["response"])
@@ -60,4 +69,17 @@ def remember(
             "response": body,
             "created_at": utcnow(),
         },
+    )
+
+
+def forget(session: Session, *, user_id: uuid.UUID, resource_id: uuid.UUID, status: str) -> None:
+    """Erase the stored answer (and the request's hash) of whatever made `resource_id`:
+    only its id and status stay, so a retry with the key still makes nothing new."""
+    session.execute(
+        sa.update(_RECORD)
+        .where(
+            _RECORD.c.user_id == user_id,
+            _RECORD.c.response["id"].as_string() == str(resource_id),
+        )
+        .values(request_hash=ERASED, response={"id": str(resource_id), "status": status})
     )

@@ -17,7 +17,7 @@ from api.errors import Conflict, NotFound, Unprocessable
 from api.pagination import keyset_page
 from api.permissions import Permission, can
 from api.prepared import Prepared, one_of, one_of_values
-from api.services import audit, events, rounds, themes
+from api.services import audit, erasure, events, rounds, themes
 from api.services.json_text import UUID_TEXT, comma_joined, instant_text, uuid_text
 from models.dialogue import Delegation
 from models.response import AnswerAssessment, Rating, Response, ResponseRevision
@@ -127,6 +127,8 @@ def create(session: Session, *, rnd: Round, data: SubmissionCreate, author: User
         "updated_at": now,
         "published_at": None,
         "withdrawn_at": None,
+        "removed_at": None,
+        "erased_at": None,
     }
     _INSERT_SUBMISSION.execute(session, row)
     submission = Submission.model_construct(**row)
@@ -228,7 +230,8 @@ def update(
 
 
 def withdraw(session: Session, *, submission: Submission, author: User) -> Submission:
-    """The author takes it back, at any time: it leaves every public view at once."""
+    """The author takes it back, at any time: it leaves every public view at once, and
+    its text leaves the database (`erasure.erase`)."""
     own_or_404(submission, author)
     if submission.status == Status.withdrawn.value:
         return submission
@@ -241,6 +244,7 @@ def withdraw(session: Session, *, submission: Submission, author: User) -> Submi
     session.flush()
     if was_public:
         events.submission_gone(session, submission=submission, event_type="submission.withdrawn")
+    erasure.erase(session, submission=submission)
     return submission
 
 
@@ -284,6 +288,8 @@ def moderate(
     submission.status_reason = data.reason if target != Status.published else None
     if target == Status.published:
         submission.published_at = now
+    if target == Status.removed:
+        submission.removed_at = now  # its text is erased after the retention period
     submission.updated_at = now
     session.add(submission)
     session.flush()
