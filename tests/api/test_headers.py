@@ -199,6 +199,7 @@ def test_hsts_only_in_production(settings):
         env="production",
         database_url=settings.database_url,
         secret_key="p" * 48,
+        signing_key_secret="k" * 48,
         _env_file=None,  # type: ignore[call-arg]
     )
     client = TestClient(create_app(production), raise_server_exceptions=False)
