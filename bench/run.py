@@ -16,6 +16,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -597,7 +598,13 @@ def baselines(url: str, search: Search) -> list[Result]:
 def run_database(kind: str) -> Run:
     url = prepare(kind)
     fx = fixtures(url)
-    env = {"CIVIC_DATABASE_URL": url, "CIVIC_SECRET_KEY": SECRET, "CIVIC_ENV": "production"}
+    env = {
+        "CIVIC_DATABASE_URL": url,
+        "CIVIC_SECRET_KEY": SECRET,
+        "CIVIC_ENV": "production",
+        # production refuses to start without a home for the checkpoint signing key
+        "CIVIC_SIGNING_KEY_FILE": str(Path(tempfile.gettempdir()) / f"civic-bench-key-{kind}.pem"),
+    }
     port = free_port()
     # the export first, on a fresh server, so its peak RSS is its own
     with server(serve_ours(port), env, port) as (proc, base), RssWatch(proc.pid) as watch:
