@@ -40,7 +40,7 @@ from api import deadline
 from api.config import normalise_database_url
 from api.errors import Busy, Unavailable
 from api.loops import per_loop
-from api.prepared import Prepared
+from api.sql.prepared import Prepared
 
 T = TypeVar("T")
 M = TypeVar("M", bound=SQLModel)

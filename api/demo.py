@@ -28,24 +28,11 @@ from api.config import Settings
 from api.db import make_engine, open_session
 from api.security import Security
 from api.services import accounts, audit, cases, dialogues, events, submissions, themes
-from models.case import (
-    Benchmark,
-    BenchmarkCase,
-    BenchmarkCreate,
-    BenchmarkTheme,
-    Case,
-    CaseCreate,
-    CaseReview,
-    CaseTimelineEntry,
-    Commitment,
-    CommitmentCreate,
-    CommitmentLink,
-    ProgressAssessment,
-    ProgressCreate,
-    Side,
-    TimelineCreate,
-)
+from models.benchmark import Benchmark, BenchmarkCase, BenchmarkCreate, BenchmarkTheme
+from models.case import Case, CaseCreate, CaseReview, CaseTimelineEntry, TimelineCreate
+from models.commitment import Commitment, CommitmentCreate, CommitmentLink
 from models.dialogue import Delegation, DelegationCreate, Dialogue, DialogueCreate
+from models.progress import ProgressAssessment, ProgressCreate, Side
 from models.response import (
     AnswerAssessment,
     AssessmentCreate,

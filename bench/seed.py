@@ -25,8 +25,9 @@ from models.case import Case, CaseTimelineEntry
 from models.dialogue import Delegation, Dialogue
 from models.ledger import RecordEntry, RecordHead
 from models.response import Response, ResponseRevision
-from models.round import Round, Theme
+from models.round import Round
 from models.submission import Endorsement, Submission, SubmissionAddressee, SubmissionTheme
+from models.theme import Theme
 from models.user import User
 
 BATCH = 5_000

@@ -1,7 +1,22 @@
-"""SQLModel tables and their request/response schemas; importing this registers every table."""
+"""SQLModel tables and their request/response schemas, one module per aggregate;
+importing this registers every table."""
 
 from sqlmodel import SQLModel
 
-from models import case, dialogue, ledger, response, round, submission, user  # noqa: F401  (registers tables)
+from models import (  # noqa: F401  (registers tables)
+    audit,
+    benchmark,
+    case,
+    commitment,
+    dialogue,
+    idempotency,
+    ledger,
+    progress,
+    response,
+    round,
+    submission,
+    theme,
+    user,
+)
 
 metadata = SQLModel.metadata

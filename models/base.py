@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -60,3 +61,9 @@ def instant_field(*, nullable: bool = False, index: bool = False, default_now: b
     elif nullable:
         kwargs["default"] = None
     return Field(**kwargs)
+
+
+class Strict(BaseModel):
+    """A request body: unknown fields are refused, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")

@@ -1,5 +1,5 @@
-"""Cases (people tracked across rounds), their status timeline, benchmarks, commitments
-and the dated assessments of progress on them."""
+"""Cases (people tracked across rounds): who may see their restricted details, who read
+them, and their status timeline."""
 
 import uuid
 from datetime import date, datetime
@@ -11,10 +11,9 @@ from pydantic import BaseModel, HttpUrl, StringConstraints, field_validator, mod
 from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
-from models.base import id_field, instant_field
+from models.base import Strict, id_field, instant_field
 from models.submission import SubmissionPublic
-from models.types import Body, DelegationCode, Line, Note, Slug, Title
-from models.user import Strict
+from models.types import Body, Line, Note
 
 
 class CaseStatus(StrEnum):
@@ -38,18 +37,6 @@ class CaseReview(StrEnum):
     published = "published"
     rejected = "rejected"
     removed = "removed"
-
-
-class ProgressStatus(StrEnum):
-    not_started = "not_started"
-    in_progress = "in_progress"
-    met = "met"
-    not_met = "not_met"
-
-
-class Side(StrEnum):
-    civil_society = "civil_society"
-    delegation = "delegation"
 
 
 NAME_WITHHELD = "name withheld"
@@ -115,78 +102,6 @@ class CaseTimelineEntry(SQLModel, table=True):
     note: str = Field(default="", sa_type=sa.Text)
     source_url: str | None = Field(default=None, max_length=500)
     created_by_id: uuid.UUID = Field(foreign_key="user_account.id")
-    created_at: datetime = instant_field(default_now=True)
-
-
-class Benchmark(SQLModel, table=True):
-    """A checkable goal set before a round, adopted by a moderator."""
-
-    __tablename__ = "benchmark"
-
-    id: uuid.UUID = id_field()
-    round_id: uuid.UUID = Field(foreign_key="round.id", index=True)
-    delegation_id: uuid.UUID = Field(foreign_key="delegation.id")
-    title: str = Field(max_length=200)
-    description: str = Field(default="", sa_type=sa.Text)
-    adopted_by_id: uuid.UUID = Field(foreign_key="user_account.id")
-    created_at: datetime = instant_field(default_now=True)
-
-
-class BenchmarkCase(SQLModel, table=True):
-    __tablename__ = "benchmark_case"
-
-    benchmark_id: uuid.UUID = Field(foreign_key="benchmark.id", primary_key=True)
-    case_id: uuid.UUID = Field(foreign_key="case_file.id", primary_key=True)
-
-
-class BenchmarkTheme(SQLModel, table=True):
-    __tablename__ = "benchmark_theme"
-
-    benchmark_id: uuid.UUID = Field(foreign_key="benchmark.id", primary_key=True)
-    theme_id: uuid.UUID = Field(foreign_key="theme.id", primary_key=True)
-
-
-class Commitment(SQLModel, table=True):
-    """Something a delegation undertook in a round."""
-
-    __tablename__ = "commitment"
-
-    id: uuid.UUID = id_field()
-    round_id: uuid.UUID = Field(foreign_key="round.id", index=True)
-    delegation_id: uuid.UUID = Field(foreign_key="delegation.id")
-    text: str = Field(sa_type=sa.Text)
-    due_on: date | None = None
-    source_url: str | None = Field(default=None, max_length=500)
-    recorded_by_id: uuid.UUID = Field(foreign_key="user_account.id")
-    created_at: datetime = instant_field(default_now=True)
-
-
-class CommitmentLink(SQLModel, table=True):
-    """What a commitment relates to: a case, a submission or a benchmark."""
-
-    __tablename__ = "commitment_link"
-
-    commitment_id: uuid.UUID = Field(foreign_key="commitment.id", primary_key=True)
-    target_type: str = Field(max_length=16, primary_key=True)
-    target_id: uuid.UUID = Field(primary_key=True)
-
-
-class ProgressAssessment(SQLModel, table=True):
-    """A dated judgement of a benchmark or commitment, by one side. Append-only;
-    the current one per side is the latest."""
-
-    __tablename__ = "progress_assessment"
-    __table_args__ = (sa.Index("ix_progress_assessment_target", "target_type", "target_id"),)
-
-    id: uuid.UUID = id_field()
-    target_type: str = Field(max_length=16)
-    target_id: uuid.UUID
-    side: str = Field(max_length=16)
-    status: str = Field(max_length=16)
-    note: str = Field(sa_type=sa.Text)
-    evidence_url: str | None = Field(default=None, max_length=500)
-    assessed_on: date
-    assessed_by_id: uuid.UUID = Field(foreign_key="user_account.id")
     created_at: datetime = instant_field(default_now=True)
 
 
@@ -258,33 +173,6 @@ class TimelineCreate(Strict):
     source_url: HttpUrl | None = None
 
 
-class BenchmarkCreate(Strict):
-    delegation: DelegationCode = PField(description="The delegation expected to act.")
-    title: Title
-    description: Body
-    cases: list[uuid.UUID] = PField(default_factory=list, max_length=20)
-    themes: list[Slug] = PField(default_factory=list, max_length=10)
-
-
-class CommitmentCreate(Strict):
-    delegation: DelegationCode | None = PField(
-        default=None, description="Required for moderators; officials record for their own."
-    )
-    text: Body
-    due_on: date | None = None
-    source_url: HttpUrl | None = None
-    cases: list[uuid.UUID] = PField(default_factory=list, max_length=20)
-    submissions: list[uuid.UUID] = PField(default_factory=list, max_length=20)
-    benchmarks: list[uuid.UUID] = PField(default_factory=list, max_length=20)
-
-
-class ProgressCreate(Strict):
-    status: ProgressStatus
-    note: Note
-    evidence_url: HttpUrl | None = None
-    assessed_on: date | None = PField(default=None, description="Defaults to today.")
-
-
 # --- response schemas --------------------------------------------------------------
 
 
@@ -345,44 +233,3 @@ class CaseAccessPublic(BaseModel):
     role: str = PField(description="The reader's role at the time.")
     delegation: str | None = PField(description="An official's delegation code at the time.")
     at: datetime
-
-
-class ProgressPublic(BaseModel):
-    side: Side
-    status: ProgressStatus
-    note: str
-    evidence_url: str | None
-    assessed_on: date
-
-
-class Progress(BaseModel):
-    state: ProgressStatus = PField(description="Civil society's latest view (or not_started).")
-    civil_society: ProgressPublic | None
-    delegation_view: ProgressPublic | None
-    contested: bool = PField(description="Both sides assessed it and they disagree.")
-    history: list[ProgressPublic]
-
-
-class BenchmarkPublic(BaseModel):
-    id: uuid.UUID
-    round_id: uuid.UUID
-    delegation: str
-    title: str
-    description: str
-    cases: list[uuid.UUID]
-    themes: list[str]
-    progress: Progress
-
-
-class CommitmentPublic(BaseModel):
-    id: uuid.UUID
-    round_id: uuid.UUID
-    delegation: str
-    text: str
-    due_on: date | None
-    overdue: bool
-    source_url: str | None
-    cases: list[uuid.UUID]
-    submissions: list[uuid.UUID]
-    benchmarks: list[uuid.UUID]
-    progress: Progress

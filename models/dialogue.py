@@ -7,10 +7,9 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
-from models.base import id_field, instant_field
+from models.base import Strict, id_field, instant_field
 from models.round import RoundPublic
 from models.types import DelegationCode, Description, ShortLine, Slug, Title
-from models.user import Strict
 
 
 class Dialogue(SQLModel, table=True):

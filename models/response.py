@@ -9,9 +9,8 @@ from pydantic import BaseModel, model_validator
 from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
-from models.base import id_field, instant_field
+from models.base import Strict, id_field, instant_field
 from models.types import Body, LanguageTag, Note
-from models.user import Strict
 
 
 class ResponseKind(StrEnum):
@@ -129,3 +128,25 @@ class AssessmentPublic(BaseModel):
     rating: Rating
     comment: str | None
     updated_at: datetime
+
+
+class Ratings(BaseModel):
+    satisfactory: int = 0
+    partial: int = 0
+    evasive: int = 0
+    non_responsive: int = 0
+
+
+class ResponsePublic(BaseModel):
+    id: uuid.UUID
+    submission_id: uuid.UUID
+    delegation: str = PField(description="The delegation's code.")
+    kind: str
+    body: str
+    language: str
+    reason_code: str | None
+    responded_at: datetime
+    updated_at: datetime = PField(description="When the current revision was published.")
+    revision_count: int
+    late: bool
+    ratings: Ratings

@@ -1,4 +1,4 @@
-"""Rounds of a dialogue, themes, and the phase a round is in."""
+"""Rounds of a dialogue and the phase a round is in."""
 
 import uuid
 from datetime import datetime
@@ -10,9 +10,8 @@ from pydantic import BaseModel, model_validator
 from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
-from models.base import id_field, instant_field
-from models.types import Instant, LanguageTag, Line, Slug, SmallInt, ThemeName, Title
-from models.user import Strict
+from models.base import Strict, id_field, instant_field
+from models.types import Instant, Line, SmallInt, Title
 
 
 class Phase(StrEnum):
@@ -49,15 +48,6 @@ class Round(SQLModel, table=True):
     responses_due_at: datetime = instant_field()
     # bumped on every change: the ETag and If-Match of a round
     version: int = 1
-    created_at: datetime = instant_field(default_now=True)
-
-
-class Theme(SQLModel, table=True):
-    __tablename__ = "theme"
-
-    id: uuid.UUID = id_field()
-    slug: str = Field(max_length=64, unique=True)
-    names: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON)
     created_at: datetime = instant_field(default_now=True)
 
 
@@ -117,17 +107,3 @@ class RoundPublic(BaseModel):
     ends_at: datetime
     responses_due_at: datetime
     phase: Phase = PField(description="Computed from the five instants and the clock.")
-
-
-class ThemeCreate(Strict):
-    slug: Slug
-    names: dict[LanguageTag, ThemeName] = PField(
-        description='Names by BCP 47 language tag, e.g. {"en": "Rule of law", "zh-Hans": "法治"}.',
-        min_length=1,
-        max_length=20,
-    )
-
-
-class ThemePublic(BaseModel):
-    slug: str
-    names: dict[str, str]

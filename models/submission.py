@@ -1,18 +1,17 @@
-"""Submissions (concerns and cases), endorsements, idempotency records and the audit log."""
+"""Submissions (concerns and cases): their themes, addressees and endorsements."""
 
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, model_validator
 from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
-from models.base import id_field, instant_field
+from models.base import Strict, id_field, instant_field
+from models.response import ResponsePublic
 from models.types import Body, LanguageTag, Line, Note, Slug, Title
-from models.user import Strict
 
 
 class Kind(StrEnum):
@@ -96,36 +95,6 @@ class Endorsement(SQLModel, table=True):
     created_at: datetime = instant_field(default_now=True)
 
 
-class IdempotencyRecord(SQLModel, table=True):
-    """The first answer to a POST with an Idempotency-Key, replayed on a retry."""
-
-    __tablename__ = "idempotency_record"
-    __table_args__ = (sa.UniqueConstraint("user_id", "key"),)
-
-    id: uuid.UUID = id_field()
-    user_id: uuid.UUID = Field(foreign_key="user_account.id")
-    key: str = Field(max_length=255)
-    request_hash: str = Field(max_length=64)
-    status_code: int
-    response: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
-    created_at: datetime = instant_field(default_now=True)
-
-
-class AuditEntry(SQLModel, table=True):
-    """Append-only: every moderator and admin action, and a case recorder's consent and
-    sharing choices. Readable by admins only."""
-
-    __tablename__ = "audit_entry"
-
-    id: uuid.UUID = id_field()
-    at: datetime = instant_field(default_now=True, index=True)
-    actor_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
-    action: str = Field(max_length=64)
-    target_type: str = Field(max_length=32)
-    target_id: uuid.UUID = Field(index=True)
-    detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
-
-
 # --- request schemas ------------------------------------------------------------
 
 
@@ -183,28 +152,6 @@ class ModerationCreate(Strict):
 # --- response schemas -----------------------------------------------------------
 
 
-class Ratings(BaseModel):
-    satisfactory: int = 0
-    partial: int = 0
-    evasive: int = 0
-    non_responsive: int = 0
-
-
-class ResponsePublic(BaseModel):
-    id: uuid.UUID
-    submission_id: uuid.UUID
-    delegation: str = PField(description="The delegation's code.")
-    kind: str
-    body: str
-    language: str
-    reason_code: str | None
-    responded_at: datetime
-    updated_at: datetime = PField(description="When the current revision was published.")
-    revision_count: int
-    late: bool
-    ratings: Ratings
-
-
 class SubmissionPublic(BaseModel):
     id: uuid.UUID
     round_id: uuid.UUID
@@ -231,13 +178,3 @@ class SubmissionPrivate(SubmissionPublic):
     status_reason: str | None
     created_at: datetime
     updated_at: datetime
-
-
-class AuditPublic(BaseModel):
-    id: uuid.UUID
-    at: datetime
-    actor_id: uuid.UUID
-    action: str
-    target_type: str
-    target_id: uuid.UUID
-    detail: dict[str, Any]

@@ -4,11 +4,11 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
-from models.base import id_field, instant_field
+from models.base import Strict, id_field, instant_field
 from models.types import Email, Handle, Password
 
 
@@ -64,12 +64,6 @@ class Invitation(SQLModel, table=True):
 
 
 # --- request and response schemas ------------------------------------------------
-
-
-class Strict(BaseModel):
-    """A request body: unknown fields are refused, never silently dropped."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class UserRegister(Strict):

@@ -12,8 +12,9 @@ from api.services.accounts import handle_key
 from api.services.submissions import search_text
 from models.dialogue import Delegation, Dialogue
 from models.response import Response, ResponseRevision
-from models.round import Phase, Round, Theme
+from models.round import Phase, Round
 from models.submission import Status, Submission, SubmissionAddressee, SubmissionTheme
+from models.theme import Theme
 from models.user import Role, User
 
 PASSWORD = "correct horse battery staple"

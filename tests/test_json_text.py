@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from pydantic import TypeAdapter
 from sqlmodel import Session
 
-from api.services.json_text import UUID_TEXT, instant_text, uuid_text
+from api.sql.json_text import UUID_TEXT, instant_text, uuid_text
 from models.round import Phase
 from models.submission import Status, Submission
 

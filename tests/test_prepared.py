@@ -12,10 +12,11 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from api import cache
-from api.prepared import Prepared, one_of, one_of_values
-from api.services.json_text import comma_joined, instant_text, uuid_text
-from models.round import Phase, Theme
+from api.sql.json_text import comma_joined, instant_text, uuid_text
+from api.sql.prepared import Prepared, one_of, one_of_values
+from models.round import Phase
 from models.submission import Status, Submission
+from models.theme import Theme
 
 BASE = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 S = sa.inspect(Submission).columns

@@ -10,7 +10,7 @@ from api.errors import error_responses
 from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, link_next
 from api.permissions import Permission
 from api.services import audit
-from models.submission import AuditPublic
+from models.audit import AuditPublic
 from models.user import User
 
 router = APIRouter(prefix="/api/v1/audit", tags=["admin"])

@@ -10,17 +10,9 @@ from api.errors import error_responses
 from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, link_next
 from api.routes.rounds import RoundDep
 from api.services import progress
-from models.case import (
-    Benchmark,
-    BenchmarkCreate,
-    BenchmarkPublic,
-    Commitment,
-    CommitmentCreate,
-    CommitmentPublic,
-    ProgressCreate,
-    ProgressPublic,
-    Side,
-)
+from models.benchmark import Benchmark, BenchmarkCreate, BenchmarkPublic
+from models.commitment import Commitment, CommitmentCreate, CommitmentPublic
+from models.progress import ProgressCreate, ProgressPublic, Side
 
 router = APIRouter(prefix="/api/v1", tags=["benchmarks and commitments"])
 

@@ -16,10 +16,10 @@ from models.response import (
     AssessmentPublic,
     Response,
     ResponseCreate,
+    ResponsePublic,
     RevisionCreate,
     RevisionPublic,
 )
-from models.submission import ResponsePublic
 
 router = APIRouter(prefix="/api/v1", tags=["responses"])
 

@@ -6,7 +6,7 @@ from api.deps import Admin, SessionDep
 from api.errors import error_responses
 from api.pagination import Page
 from api.services import themes
-from models.round import ThemeCreate, ThemePublic
+from models.theme import ThemeCreate, ThemePublic
 
 router = APIRouter(prefix="/api/v1/themes", tags=["themes"])
 

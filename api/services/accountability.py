@@ -10,10 +10,14 @@ from sqlmodel import Session, col, select
 from api import clock
 from api.services import record
 from api.services.cases import latest_entry_query
-from models.case import IMPROVED, Benchmark, Commitment, ProgressAssessment, ProgressStatus, Side
+from models.benchmark import Benchmark
+from models.case import IMPROVED
+from models.commitment import Commitment
 from models.dialogue import Dialogue
+from models.progress import ProgressAssessment, ProgressStatus, Side
+from models.response import Ratings
 from models.round import Round
-from models.submission import Ratings, Status, Submission
+from models.submission import Status, Submission
 
 
 class CaseFigures(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from api.pagination import keyset_page
-from models.submission import AuditEntry
+from models.audit import AuditEntry
 from models.user import User
 
 

@@ -483,7 +483,7 @@ def page(
     if status is not None:
         query = query.where(latest.c.status == status.value)
     if theme is not None:
-        from models.round import Theme
+        from models.theme import Theme
 
         query = query.where(
             sa.select(sa.literal(1))

@@ -9,14 +9,10 @@ from typing import Any
 from sqlmodel import Session
 
 from api.services import ledger
-from models.case import (
-    Benchmark,
-    Case,
-    CaseReview,
-    CaseTimelineEntry,
-    Commitment,
-    ProgressAssessment,
-)
+from models.benchmark import Benchmark
+from models.case import Case, CaseReview, CaseTimelineEntry
+from models.commitment import Commitment
+from models.progress import ProgressAssessment
 from models.response import AnswerAssessment, Response
 from models.submission import Submission
 

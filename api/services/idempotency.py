@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from api.errors import Conflict, Unprocessable
-from api.prepared import Prepared
+from api.sql.prepared import Prepared
 from models.base import utcnow
-from models.submission import IdempotencyRecord
+from models.idempotency import IdempotencyRecord
 from models.user import User
 
 

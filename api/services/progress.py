@@ -14,18 +14,17 @@ from api.errors import Forbidden, NotFound, Unprocessable
 from api.pagination import keyset_page
 from api.permissions import Permission, can
 from api.services import audit, events, rounds, themes
-from models.case import (
+from models.benchmark import (
     Benchmark,
     BenchmarkCase,
     BenchmarkCreate,
     BenchmarkPublic,
     BenchmarkTheme,
-    Case,
-    CaseReview,
-    Commitment,
-    CommitmentCreate,
-    CommitmentLink,
-    CommitmentPublic,
+)
+from models.case import Case, CaseReview
+from models.commitment import Commitment, CommitmentCreate, CommitmentLink, CommitmentPublic
+from models.dialogue import Delegation
+from models.progress import (
     Progress,
     ProgressAssessment,
     ProgressCreate,
@@ -33,9 +32,9 @@ from models.case import (
     ProgressStatus,
     Side,
 )
-from models.dialogue import Delegation
-from models.round import Phase, Round, Theme
+from models.round import Phase, Round
 from models.submission import Status, Submission
+from models.theme import Theme
 from models.user import Role, User
 
 BEFORE_SESSION = (Phase.upcoming, Phase.accepting_submissions, Phase.awaiting_session)

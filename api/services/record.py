@@ -11,7 +11,6 @@ from sqlmodel import Session, col, select
 
 from api import clock
 from api.pagination import decode_keyset_cursor, encode_cursor
-from api.prepared import Prepared
 from api.services import rounds
 from api.services.submissions import (
     record_fields,
@@ -19,17 +18,12 @@ from api.services.submissions import (
     search_pattern,
     view_query,
 )
+from api.sql.prepared import Prepared
 from models.dialogue import Delegation
-from models.response import AnswerAssessment, Response, ResponseKind, ResponseRevision
-from models.round import Round, Theme
-from models.submission import (
-    Kind,
-    Ratings,
-    Status,
-    Submission,
-    SubmissionAddressee,
-    SubmissionTheme,
-)
+from models.response import AnswerAssessment, Ratings, Response, ResponseKind, ResponseRevision
+from models.round import Round
+from models.submission import Kind, Status, Submission, SubmissionAddressee, SubmissionTheme
+from models.theme import Theme
 
 
 class RecordFilters(BaseModel):

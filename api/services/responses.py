@@ -17,11 +17,12 @@ from models.response import (
     Response,
     ResponseCreate,
     ResponseKind,
+    ResponsePublic,
     ResponseRevision,
     RevisionCreate,
 )
 from models.round import Phase, Round
-from models.submission import ResponsePublic, Status, Submission, SubmissionAddressee
+from models.submission import Status, Submission, SubmissionAddressee
 from models.user import User
 
 

@@ -16,18 +16,17 @@ from api import clock
 from api.errors import Conflict, NotFound, Unprocessable
 from api.pagination import keyset_page
 from api.permissions import Permission, can
-from api.prepared import Prepared, one_of, one_of_values
 from api.services import audit, erasure, events, rounds, themes
-from api.services.json_text import UUID_TEXT, comma_joined, instant_text, uuid_text
+from api.sql.json_text import UUID_TEXT, comma_joined, instant_text, uuid_text
+from api.sql.prepared import Prepared, one_of, one_of_values
 from models.dialogue import Delegation
-from models.response import AnswerAssessment, Rating, Response, ResponseRevision
-from models.round import Phase, Round, Theme
+from models.response import AnswerAssessment, Rating, Response, ResponsePublic, ResponseRevision
+from models.round import Phase, Round
 from models.submission import (
     Attribution,
     Decision,
     Endorsement,
     ModerationCreate,
-    ResponsePublic,
     Status,
     Submission,
     SubmissionAddressee,
@@ -37,6 +36,7 @@ from models.submission import (
     SubmissionTheme,
     SubmissionUpdate,
 )
+from models.theme import Theme
 from models.user import User
 
 

@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from api.errors import Conflict, Unprocessable
-from api.prepared import Prepared, one_of, one_of_values
 from api.services import audit
-from models.round import Theme, ThemeCreate
+from api.sql.prepared import Prepared, one_of, one_of_values
+from models.theme import Theme, ThemeCreate
 from models.user import User
 
 _THEME: sa.Table = Theme.__table__  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from models.case import Benchmark
+from models.benchmark import Benchmark
 from models.dialogue import Dialogue
 from models.response import AnswerAssessment
 from models.round import Phase, Round

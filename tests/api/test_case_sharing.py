@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from models.audit import AuditEntry
 from models.case import NAME_WITHHELD, CaseAccess, CaseShare
 from models.dialogue import Dialogue
 from models.round import Round
-from models.submission import AuditEntry
 from models.user import Role, User
 from tests.api.test_cases import (
     NATIVE_NAME,

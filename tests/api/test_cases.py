@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from models.audit import AuditEntry
 from models.case import NAME_WITHHELD, Case
 from models.dialogue import Dialogue
 from models.round import Phase, Round
-from models.submission import AuditEntry, Status
+from models.submission import Status
 from models.user import Role, User
 from tests.api.test_errors import assert_problem
 from tests.factories import window

@@ -132,7 +132,7 @@ def test_a_nul_in_a_cursor_is_not_a_500(client, make):
 
 
 def test_a_nul_in_the_record_filters_is_not_a_500(client, make):
-    # the record's statements run on the DB-API cursor (api/prepared.py): the driver's
+    # the record's statements run on the DB-API cursor (api/sql/prepared.py): the driver's
     # error must still reach the problem handlers as SQLAlchemy's
     rnd = make.round()
     url = f"/api/v1/rounds/{rnd.id}/record"

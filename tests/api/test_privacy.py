@@ -20,8 +20,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from models.audit import AuditEntry
 from models.round import Phase
-from models.submission import AuditEntry, Submission
+from models.submission import Submission
 from models.user import Role, User
 from tests.factories import PASSWORD, Factory, window
 

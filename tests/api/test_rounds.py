@@ -13,8 +13,9 @@ from sqlmodel import col, select
 from api.db import open_session
 from api.pagination import encode_cursor
 from api.services.rounds import phase_of
-from models.round import Phase, Round, Theme
-from models.submission import AuditEntry
+from models.audit import AuditEntry
+from models.round import Phase, Round
+from models.theme import Theme
 from models.user import Role
 from tests.factories import window
 
