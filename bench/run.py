@@ -213,6 +213,13 @@ def get(url: str, headers: dict[str, str] | None = None) -> tuple[bytes, dict[st
         return response.read(), dict(response.headers)
 
 
+def key_file(url: str) -> str:
+    """Where the production server keeps its checkpoint signing key (it refuses to start
+    without one): outside the database's directory, as the README asks."""
+    name = "sqlite" if url.startswith("sqlite") else "postgresql"
+    return str(Path(tempfile.gettempdir()) / f"civic-bench-signing-key-{name}.pem")
+
+
 def prepare(kind: str) -> str:
     DATA.mkdir(parents=True, exist_ok=True)
     if kind == "sqlite":
@@ -364,7 +371,10 @@ def deadline_round(url: str, secret: str, writers: int = CONNECTIONS) -> tuple[s
         )
         conn.execute(sa.insert(User.__table__), users)  # type: ignore[attr-defined]
     engine.dispose()
-    security = Security(Settings(secret_key=secret, env="production", database_url=url))
+    settings = Settings(
+        secret_key=secret, env="production", database_url=url, signing_key_file=key_file(url)
+    )
+    security = Security(settings)
     return str(round_id), [security.mint_access_token(u["id"], 0) for u in users]
 
 
@@ -603,7 +613,7 @@ def run_database(kind: str) -> Run:
         "CIVIC_SECRET_KEY": SECRET,
         "CIVIC_ENV": "production",
         # production refuses to start without a home for the checkpoint signing key
-        "CIVIC_SIGNING_KEY_FILE": str(Path(tempfile.gettempdir()) / f"civic-bench-key-{kind}.pem"),
+        "CIVIC_SIGNING_KEY_FILE": key_file(url),
     }
     port = free_port()
     # the export first, on a fresh server, so its peak RSS is its own
