@@ -10,10 +10,10 @@ sync endpoint holds one of the thread pool's tokens while it runs, and FastAPI
 needs another token to serialise its answer *before* the request's transaction
 commits. If every token were held by requests blocked on the connection pool
 or on SQLite's write lock, the requests holding them could never finish: every
-one would wait out the 30 s timeouts and fail (200 concurrent registrations
-gave 159 errors). So `get_session` first takes a slot (fewer slots than pool
-connections and thread tokens) and, on SQLite, the single writer's turn. `run` takes
-the same turn for a transaction done in one hop to a worker thread.
+one would wait out the 30 s timeouts and fail. So `get_session` first takes a slot
+(fewer slots than pool connections and thread tokens) and, on SQLite, the single
+writer's turn. A `Transaction` takes the same turn for a transaction done in one hop to
+a worker thread.
 
 On PostgreSQL every wait on the server has a deadline, and a server that failed a
 moment ago is not waited for (api/deadline.py): the turn answers 503 `Unavailable` at
@@ -24,33 +24,28 @@ answers again.
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 import anyio
 import anyio.to_thread
 import sqlalchemy as sa
-from anyio.lowlevel import RunVar
 from fastapi import Request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from api import deadline
 from api.config import normalise_database_url
 from api.errors import Busy, Unavailable
-from api.loops import per_loop
-from api.sql.prepared import Prepared
 
 T = TypeVar("T")
-M = TypeVar("M", bound=SQLModel)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Each SQLite connection's page cache (SQLite's default is 2 MiB). A record page reads
 # its 50 submissions and, through their ids (random UUIDs), a leaf page of each link
 # and response index for every one: some 500 pages of 4 KiB. In 2 MiB the page's two
-# queries evicted each other's pages, and every request read them again from the
-# file: the page took 1.0 ms in SQLite instead of 0.57 (measured in process).
+# queries evicted each other's pages, and every request read them again from the file.
 SQLITE_CACHE_KIB = 8 * 1024
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # How long a request may queue for the database before it gets a 503.
@@ -161,26 +156,15 @@ def open_session(engine: Engine, *, write: bool = False) -> Session:
     return Session(writer(engine) if write else engine, expire_on_commit=False)
 
 
-@dataclass
-class _Gate:
-    slots: anyio.Semaphore
-    writer: anyio.Semaphore | None
-    health: deadline.Health | None
-
-
-# One gate per engine and per event loop (a TestClient runs each app in a loop of its own).
-_gates: RunVar["WeakKeyDictionary[Engine, _Gate]"] = RunVar("civic_input_db_gates")
-
-
 def default_concurrency(engine: Engine) -> int:
     """How many requests use the database at once, by default.
 
     A request's Python work holds the GIL, so more requests in flight than one only
     makes them take turns at it: on SQLite, whose work is a small part of a request's,
-    one at a time served the record page 13% faster than two (395 against 349 req/s,
-    alternating), and two faster than four. PostgreSQL works in processes of its own,
-    so a request waiting for it leaves the GIL to another: 6 served it 9% faster than 2.
-    Sign-ins hash outside their turn (`Security.hashed`).
+    one at a time serves the record page faster than two, and two faster than four.
+    PostgreSQL works in processes of its own, so a request waiting for it leaves the GIL
+    to another, and a few at once serve it faster than two. Sign-ins hash outside their
+    turn (`Security.hashed`).
     """
     return 1 if engine.dialect.name == "sqlite" else 6
 
@@ -195,16 +179,32 @@ def _slot_count(engine: Engine, wanted: int) -> int:
     return max(1, min(wanted, connections - SPARE_CONNECTIONS, threads - SPARE_THREADS))
 
 
-def _gate(engine: Engine, concurrency: int) -> _Gate:
-    return per_loop(
-        _gates,
-        engine,
-        lambda: _Gate(
+@dataclass
+class Gate:
+    """Who may use the database now: a slot each, and on SQLite the single writer's turn.
+
+    Made by the app's lifespan (api/main.py), in the event loop that serves it: anyio's
+    semaphores belong to the loop that made them, and a TestClient runs each app in a
+    loop of its own."""
+
+    slots: anyio.Semaphore
+    writer: anyio.Semaphore | None
+    health: deadline.Health | None
+
+    @classmethod
+    def open(cls, engine: Engine, concurrency: int) -> "Gate":
+        return cls(
             slots=anyio.Semaphore(_slot_count(engine, concurrency)),
             writer=anyio.Semaphore(1) if engine.dialect.name == "sqlite" else None,
             health=_health.get(engine),
-        ),
-    )
+        )
+
+
+def _gate(state: Any) -> Gate:
+    gate: Gate | None = getattr(state, "gate", None)
+    if gate is None:
+        raise RuntimeError("The app's lifespan has not run: no database gate (api/main.py).")
+    return gate
 
 
 def _finish(session: Session, commit: bool) -> None:
@@ -228,8 +228,8 @@ async def _in_thread(session: Session, commit: bool) -> None:
 async def _turn(state: Any, *, write: bool) -> AsyncIterator[None]:
     """A slot, and on SQLite for a write the single writer's turn, or `Busy` (503) after
     `SESSION_WAIT_SECONDS`; `Unavailable` (503) while the server is failing.
-    `state` is the app's: its engine and `db_concurrency`."""
-    gate = _gate(state.engine, state.db_concurrency)
+    `state` is the app's: its `gate`."""
+    gate = _gate(state)
     health = gate.health
     wait: float = SESSION_WAIT_SECONDS
     if health is not None and health.sick:
@@ -281,54 +281,77 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         await _in_thread(session, commit=True)
 
 
-_BY_ID: dict[type[Any], Prepared] = {}
+class Deferred(Generic[T]):
+    """A dependency's value that needs the database (the caller's row, the round's):
+    read inside the request's `Transaction`, in its worker thread, once per transaction.
+    Whatever it can check without the database it checks in the event loop, but raises
+    only when read, so errors come in the order the arguments are given."""
+
+    __slots__ = ("_load", "_session", "_value")
+
+    def __init__(self, load: Callable[[Session], T]) -> None:
+        self._load = load
+        self._session: Session | None = None
+        self._value: Any = None
+
+    def get(self, session: Session) -> T:
+        if self._session is not session:
+            self._value = self._load(session)
+            self._session = session
+        return cast(T, self._value)
 
 
-def snapshot(session: Session, model: type[M], key: Any) -> M | None:
-    """A read-only copy of the row of `model` with this id, for hot paths: a plain
-    select run on the cursor (`Prepared`), and the model made without validation or ORM
-    state (`model_construct`), at a fraction of what `session.get` costs under load.
-    Having no ORM state, it cannot be added to a session by mistake: read it, never
-    change it."""
-    # the models' attributes work only once the mappers are configured; a snapshot may
-    # be the first thing a fresh process reads (after the first call this is a no-op)
-    sa.orm.configure_mappers()
-    query = _BY_ID.get(model)
-    if query is None:
-        table: sa.Table = model.__table__  # type: ignore[attr-defined]
-        query = _BY_ID[model] = Prepared(
-            sa.select(table).where(table.c.id == sa.bindparam("key", type_=table.c.id.type))
-        )
-    row = query.first(session, {"key": key})
-    return None if row is None else cast(M, model.model_construct(**row))
-
-
-def _transaction(engine: Engine, work: Callable[[Session], T]) -> T:
+def _transaction(engine: Engine, work: Callable[..., T], arguments: dict[str, Any]) -> T:
     with Session(engine, expire_on_commit=False) as session:
-        result = work(session)
+        resolved = {
+            name: value.get(session) if isinstance(value, Deferred) else value
+            for name, value in arguments.items()
+        }
+        result = work(session, **resolved)
         session.commit()
         return result
 
 
-async def run(request: Request, work: Callable[[Session], T], *, write: bool | None = None) -> T:
-    """`work(session)` and its commit in one worker thread, in the request's turn.
+class Transaction:
+    """The request's transaction, done whole in one hop to a worker thread, in its turn.
 
     For the hot paths (the record, the feed, submitting, signing in): the same gate and
     transaction as `get_session`, but one hop to a thread and back instead of one per
-    sync dependency, endpoint, response check and commit (under load each hop costs
-    more than the work), and the writer's turn held for the transaction alone. `work`
-    returns the response itself, serialised in that thread too. `write` overrides what
-    the method says (a sign-in reads before it writes).
+    sync dependency, endpoint, response check and commit (under load the hops cost more
+    than the work), and on SQLite the writer's turn held for the transaction alone. The
+    work returns the response itself, serialised in that thread too.
     """
-    state = request.app.state
-    if write is None:
-        write = request.method in WRITE_METHODS
-    async with _turn(state, write=write):
-        with anyio.CancelScope(shield=True):
-            result = await anyio.to_thread.run_sync(
-                _transaction, state.write_engine if write else state.engine, work
-            )
-    return result
+
+    def __init__(self, state: Any, *, writes: bool) -> None:
+        self._state = state
+        self.writes = writes
+
+    async def __call__(self, work: Callable[..., T], /, **arguments: Any) -> T:
+        """`work(session, **arguments)` and its commit, writing if the method writes. Each
+        `Deferred` argument is read first, in the order given, in the same transaction."""
+        return await self._run(work, arguments, write=self.writes)
+
+    async def read(self, work: Callable[..., T], /, **arguments: Any) -> T:
+        """The same, in a reading turn whatever the method (a sign-in reads first)."""
+        return await self._run(work, arguments, write=False)
+
+    async def write(self, work: Callable[..., T], /, **arguments: Any) -> T:
+        """The same, in a writing turn whatever the method."""
+        return await self._run(work, arguments, write=True)
+
+    async def _run(self, work: Callable[..., T], arguments: dict[str, Any], *, write: bool) -> T:
+        state = self._state
+        async with _turn(state, write=write):
+            with anyio.CancelScope(shield=True):
+                result = await anyio.to_thread.run_sync(
+                    _transaction, state.write_engine if write else state.engine, work, arguments
+                )
+        return result
+
+
+async def transaction(request: Request) -> Transaction:
+    """The request's `Transaction` (a dependency: see api/deps.py)."""
+    return Transaction(request.app.state, writes=request.method in WRITE_METHODS)
 
 
 def _select_one(engine: Engine) -> bool:

@@ -4,6 +4,7 @@ Every error a client can see is one of these classes, or is turned into one
 by the handlers below; no stack trace, SQL or class name ever leaves.
 """
 
+import json
 import logging
 import sqlite3
 from http import HTTPStatus
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 log = logging.getLogger("civic_input.errors")
 
@@ -171,6 +173,32 @@ def problem_response(
         body["detail"] = detail
     body.update(extra)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+async def send_problem(
+    send: Send,
+    status: int,
+    *,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    close: bool = False,
+) -> None:
+    """A problem sent by raw ASGI middleware, outside the app and its handlers (a body
+    too large to read, the last-line 500): the body written out by hand, with its own
+    `Content-Length`, and `Connection: close` when the request's body is left unread."""
+    fields: dict[str, Any] = {"type": TYPE_PREFIX + slug, "title": title, "status": status}
+    if detail is not None:
+        fields["detail"] = detail
+    body = json.dumps(fields).encode()
+    headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import __version__, background, docs, errors
 from api.cache import ResponseCache
 from api.config import Settings, get_settings
-from api.db import default_concurrency, make_engine, writer
+from api.db import Gate, default_concurrency, make_engine, writer
 from api.headers import SecurityHeaders
 from api.middleware import AccessLog, BodyLimit, CatchAll, ConditionalGet
 from api.routes import (
@@ -61,6 +61,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # made here, in the loop that serves the app: anyio's semaphores and limiters
+        # belong to the loop that made them (a TestClient runs each app in its own)
+        app.state.gate = Gate.open(engine, settings.db_concurrency or default_concurrency(engine))
+        security.open_lane()
         signer = signing_keys.ensure(engine, key_store, production=settings.env == "production")
         app.state.signing_keys = signing_keys.Keys(key_store, signer)
         # Failed sign-ins (and the address hashes they carry) go when their window ends,
@@ -88,7 +92,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.write_engine = writer(engine)
-    app.state.db_concurrency = settings.db_concurrency or default_concurrency(engine)
     app.state.security = security = Security(settings)
 
     errors.install(app)

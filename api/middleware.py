@@ -1,14 +1,13 @@
 """ASGI middleware: a body-size limit that never reads past it, and an IP-free access log."""
 
 import hashlib
-import json
 import logging
 import time
-from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import send_problem
 from api.text import printable
 
 access_log = logging.getLogger("civic_input.access")
@@ -20,27 +19,6 @@ class BodyTooLarge(HTTPException):
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, detail=f"Request bodies are limited to {limit} bytes.")
-
-
-def _problem_413(limit: int) -> tuple[dict[str, Any], bytes]:
-    body = json.dumps(
-        {
-            "type": "urn:civic-input:problem:payload-too-large",
-            "title": "Request body too large",
-            "status": 413,
-            "detail": f"Request bodies are limited to {limit} bytes.",
-        }
-    ).encode()
-    start = {
-        "type": "http.response.start",
-        "status": 413,
-        "headers": [
-            (b"content-type", b"application/problem+json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ],
-    }
-    return start, body
 
 
 class BodyLimit:
@@ -89,9 +67,14 @@ class BodyLimit:
                 await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        start, body = _problem_413(self.limit)
-        await send(start)
-        await send({"type": "http.response.body", "body": body})
+        await send_problem(
+            send,
+            413,
+            slug="payload-too-large",
+            title="Request body too large",
+            detail=f"Request bodies are limited to {self.limit} bytes.",
+            close=True,
+        )
 
 
 class AccessLog:
@@ -244,21 +227,4 @@ class CatchAll:
             )
             if started:
                 raise
-            body = json.dumps(
-                {
-                    "type": "urn:civic-input:problem:internal-server-error",
-                    "title": "Internal error",
-                    "status": 500,
-                }
-            ).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"application/problem+json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await send_problem(send, 500, slug="internal-server-error", title="Internal error")

@@ -16,11 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
 
 import anyio
 import anyio.to_thread
-from anyio.lowlevel import RunVar
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from jose import JWTError, jwt
@@ -28,7 +26,6 @@ from starlette.requests import Request
 
 from api.addresses import bucket, client_address
 from api.config import Settings
-from api.loops import per_loop
 
 ALGORITHM = "HS256"
 ACCESS = "access"
@@ -38,9 +35,6 @@ CLOCK_SKEW_SECONDS = 30
 
 
 T = TypeVar("T")
-
-# One hashing lane per Security and event loop (a TestClient runs each app in its own).
-_lanes: RunVar["WeakKeyDictionary[Security, anyio.CapacityLimiter]"] = RunVar("civic_hash_lanes")
 
 
 class InvalidToken(Exception):
@@ -68,6 +62,12 @@ class Security:
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
         self.throttle = LoginThrottle(settings)
         self.trusted_proxies = settings.trusted_proxy_networks
+        self._lane: anyio.CapacityLimiter | None = None
+
+    def open_lane(self) -> None:
+        """Make the hashing lane, in the event loop that serves the app (its lifespan):
+        anyio's limiters belong to the loop that made them."""
+        self._lane = anyio.CapacityLimiter(self.settings.hash_concurrency)
 
     def client_address(self, request: Request) -> str | None:
         """The address sign-ins are throttled by (api/addresses.py): never stored or logged."""
@@ -103,8 +103,9 @@ class Security:
     async def _in_lane(self, fn: Callable[..., T], *args: Any) -> T:
         # Sign-ins wait for the lane in the event loop, holding no database turn and no
         # thread: a flood of them cannot hold up the requests that need the database.
-        lane = per_loop(_lanes, self, lambda: anyio.CapacityLimiter(self.settings.hash_concurrency))
-        return await anyio.to_thread.run_sync(fn, *args, limiter=lane)
+        if self._lane is None:
+            raise RuntimeError("The app's lifespan has not run: no hashing lane (api/main.py).")
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self._lane)
 
     # --- access tokens ------------------------------------------------------
 

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from api import cache
 from api.sql.json_text import comma_joined, instant_text, uuid_text
-from api.sql.prepared import Prepared, one_of, one_of_values
+from api.sql.prepared import WROTE, Prepared, one_of, one_of_values
 from models.round import Phase
 from models.submission import Status, Submission
 from models.theme import Theme
@@ -167,7 +167,7 @@ def test_an_insert_counts_as_a_write_for_the_response_cache(engine):
     before = cache._version
     with Session(engine) as session:
         INSERT_THEME.execute(session, _theme("cached"))
-        assert session.info.get("cache_dirty") is True
+        assert session.info.get(WROTE) is True
         session.commit()
     assert cache._version != before
 

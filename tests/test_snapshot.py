@@ -1,4 +1,4 @@
-"""`db.snapshot`: a read-only copy of a row that reads like the row, even as the first
+"""`api.sql.snapshot`: a read-only copy of a row that reads like the row, even as the first
 thing a fresh process does (before any ORM query has configured the mappers)."""
 
 import subprocess
@@ -14,7 +14,8 @@ SCRIPT = textwrap.dedent(
     import sqlalchemy as sa
     from sqlmodel import Session
     from api.cli import migrate
-    from api.db import make_engine, snapshot
+    from api.db import make_engine
+    from api.sql.snapshot import snapshot
     from models.dialogue import Dialogue
     from models.round import Round
 

@@ -6,8 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlmodel import Session
 
-from api import db
-from api.deps import Admin, CurrentUser, SecurityDep, SessionDep
+from api.deps import Admin, CurrentUser, SecurityDep, SessionDep, Tx
 from api.errors import Unauthorized, error_responses
 from api.pagination import json_response
 from api.services import accounts
@@ -30,17 +29,17 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
     response_model=UserPublic,
     responses=error_responses(409, 413, 422),
 )
-async def register(data: UserRegister, request: Request, security: SecurityDep) -> Response:
+async def register(data: UserRegister, security: SecurityDep, tx: Tx) -> Response:
     """Create an activist account (the only role anyone can register for)."""
     password_hash = await security.hashed(data.password)
+    return await tx(_registered, data=data, password_hash=password_hash)
 
-    def work(session: Session) -> Response:
-        user = accounts.register(
-            session, handle=data.handle, password_hash=password_hash, email=data.email
-        )
-        return json_response(accounts.public(session, user=user), status_code=201)
 
-    return await db.run(request, work)
+def _registered(session: Session, *, data: UserRegister, password_hash: str) -> Response:
+    user = accounts.register(
+        session, handle=data.handle, password_hash=password_hash, email=data.email
+    )
+    return json_response(accounts.public(session, user=user), status_code=201)
 
 
 @router.post("/auth/token", response_model=TokenPair, responses=error_responses(401, 422, 429))
@@ -48,6 +47,7 @@ async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,
     security: SecurityDep,
+    tx: Tx,
 ) -> Response:
     """Sign in with the OAuth2 password form: a 15-minute access token and a refresh token."""
     if len(form.username) > 64 or len(form.password) > 256 or "\x00" in form.username:
@@ -56,19 +56,14 @@ async def token(
     address = security.client_address(request)
 
     async def read(handle: str) -> accounts.Credentials | None:
-        return await db.run(
-            request, lambda session: accounts.credentials(session, handle=handle), write=False
-        )
+        return await tx.read(accounts.credentials, handle=handle)
 
     # Three steps, so that no database turn (on SQLite, the write lock) is held while
     # Argon2 runs: read the credentials, check the password, then issue the tokens.
     checked, rehashed = await accounts.authenticate(
         security, handle=form.username, password=form.password, address=address, read=read
     )
-    pair = await db.run(
-        request,
-        lambda session: accounts.sign_in(session, security, checked=checked, rehashed=rehashed),
-    )
+    pair = await tx(accounts.sign_in, security=security, checked=checked, rehashed=rehashed)
     return json_response(pair)
 
 
@@ -112,16 +107,16 @@ def create_invitation(
     response_model=UserPublic,
     responses=error_responses(404, 409, 410, 422),
 )
-async def accept_invitation(
-    data: InvitationAccept, request: Request, security: SecurityDep
-) -> Response:
+async def accept_invitation(data: InvitationAccept, security: SecurityDep, tx: Tx) -> Response:
     """Redeem a one-time invitation: choose a handle and password, get the invited role."""
     password_hash = await security.hashed(data.password)
+    return await tx(_invitation_accepted, data=data, password_hash=password_hash)
 
-    def work(session: Session) -> Response:
-        user = accounts.accept_invitation(
-            session, token=data.token, handle=data.handle, password_hash=password_hash
-        )
-        return json_response(accounts.public(session, user=user), status_code=201)
 
-    return await db.run(request, work)
+def _invitation_accepted(
+    session: Session, *, data: InvitationAccept, password_hash: str
+) -> Response:
+    user = accounts.accept_invitation(
+        session, token=data.token, handle=data.handle, password_hash=password_hash
+    )
+    return json_response(accounts.public(session, user=user), status_code=201)

@@ -7,16 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlmodel import Session
 
-from api import db
-from api.deps import (
-    Activist,
-    BearerToken,
-    CurrentUser,
-    Moderator,
-    SecurityDep,
-    SessionDep,
-    caller,
-)
+from api.deps import Activist, CurrentUser, MaybeCaller, Moderator, SessionDep, Tx
 from api.errors import error_responses
 from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, json_response, link_next
 from api.services import cases
@@ -35,6 +26,7 @@ from models.case import (
     TimelineCreate,
     TimelinePublic,
 )
+from models.user import User
 
 # Answers that carry restricted details are kept by no cache, shared or private.
 NO_STORE = {"Cache-Control": "no-store"}
@@ -87,37 +79,37 @@ def list_cases(
 @router.get(
     "/{case_id}", response_model=CasePrivate | CaseDetail, responses=error_responses(401, 404, 422)
 )
-async def read_case(
-    case_id: uuid.UUID, request: Request, security: SecurityDep, token: BearerToken
-) -> Response:
+async def read_case(case_id: uuid.UUID, viewer: MaybeCaller, tx: Tx) -> Response:
     """A case: its status and timeline, every round that raised it with the submissions and
     responses. Its recorder, moderators, admins and officials of the delegations its recorder
     shared it with also see the restricted details and the real names; each such read by
     anyone but the recorder is written to the case's access log. Everyone else, officials of
     other delegations included, gets exactly the public view."""
-
-    def read(session: Session) -> Response | None:
-        viewer = caller(session, security, token, read_only=True)
-        case = cases.get_or_404(session, case_id=case_id)
-        seen = cases.access(session, case=case, viewer=viewer)
-        if seen.logged:
-            return None  # read again in a writing turn, with its log entry
-        view = cases.detail(session, case=case, private=seen.private)
-        return json_response(view, headers=NO_STORE if seen.private else None)
-
-    def read_logged(session: Session) -> Response:
-        viewer = caller(session, security, token, read_only=True)
-        case = cases.get_or_404(session, case_id=case_id)
-        view = cases.shown(session, case=case, viewer=viewer)
-        return json_response(view, headers=NO_STORE if isinstance(view, CasePrivate) else None)
-
     # Most reads are public and need no writer's turn (on SQLite, the one write lock); a
     # read that must be logged is done again, whole, in the transaction that logs it, so
     # what was shown and what was logged are one decision.
-    answer = await db.run(request, read, write=False)
-    if answer is None:
-        answer = await db.run(request, read_logged, write=True)
-    return answer
+    answer = await tx.read(_case, viewer=viewer, case_id=case_id, logging=False)
+    if answer is not None:
+        return answer
+    logged = await tx.write(_case, viewer=viewer, case_id=case_id, logging=True)
+    assert logged is not None  # a writing turn always answers
+    return logged
+
+
+def _case(
+    session: Session, *, viewer: User | None, case_id: uuid.UUID, logging: bool
+) -> Response | None:
+    """The case as `viewer` may see it; None if the read must be logged and `logging` is
+    not set (a reading turn cannot log it)."""
+    case = cases.get_or_404(session, case_id=case_id)
+    if logging:
+        view = cases.shown(session, case=case, viewer=viewer)
+    else:
+        seen = cases.access(session, case=case, viewer=viewer)
+        if seen.logged:
+            return None
+        view = cases.detail(session, case=case, private=seen.private)
+    return json_response(view, headers=NO_STORE if isinstance(view, CasePrivate) else None)
 
 
 @router.post(

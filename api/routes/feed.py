@@ -14,8 +14,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, col, select
 
-from api import db
-from api.deps import SessionDep
+from api.deps import SessionDep, Tx
 from api.errors import error_responses
 from api.pagination import next_link
 from api.services import checkpoints
@@ -65,34 +64,37 @@ def _entries(
     return [dict(zip(_FEED_FIELDS, row, strict=True)) for row in rows]
 
 
+def _feed_page(
+    session: Session, *, request: Request, after: int, limit: int, round_id: uuid.UUID | None
+) -> Response:
+    items = _entries(session, after, limit, round_id)
+    head_seq = (
+        session.connection()
+        .execute(sa.select(_RECORD_HEAD.c.seq).where(_RECORD_HEAD.c.id == 1))
+        .scalar_one_or_none()
+        or 0
+    )
+    next_after = items[-1]["seq"] if len(items) == limit else None
+    # pollers hit this most: serialised straight from the rows, as FeedPage would
+    # (tests/api/test_feed.py compares)
+    page = {"items": items, "next_after": next_after, "head_seq": head_seq}
+    response = Response(pydantic_core.to_json(page), media_type="application/json")
+    if next_after is not None:
+        response.headers["Link"] = next_link(request, "after", str(next_after))
+    return response
+
+
 @router.get("/feed", response_model=FeedPage, responses=error_responses(422))
 async def feed(
     request: Request,
+    tx: Tx,
     after: AfterQuery = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_FEED_LIMIT)] = 100,
     round_id: RoundQuery = None,
 ) -> Response:
     """Sync incrementally: entries with `seq` > `after`, in order, each with its public
     content (null once withdrawn or removed) and hashes. Poll with the last `seq` you saw."""
-
-    def work(session: Session) -> Response:
-        items = _entries(session, after, limit, round_id)
-        head_seq = (
-            session.connection()
-            .execute(sa.select(_RECORD_HEAD.c.seq).where(_RECORD_HEAD.c.id == 1))
-            .scalar_one_or_none()
-            or 0
-        )
-        next_after = items[-1]["seq"] if len(items) == limit else None
-        # pollers hit this most: serialised straight from the rows, as FeedPage would
-        # (tests/api/test_feed.py compares)
-        page = {"items": items, "next_after": next_after, "head_seq": head_seq}
-        response = Response(pydantic_core.to_json(page), media_type="application/json")
-        if next_after is not None:
-            response.headers["Link"] = next_link(request, "after", str(next_after))
-        return response
-
-    return await db.run(request, work)
+    return await tx(_feed_page, request=request, after=after, limit=limit, round_id=round_id)
 
 
 @router.get(

@@ -6,8 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from sqlmodel import Session
 
-from api import db
-from api.deps import Admin, SessionDep
+from api.deps import Admin, SessionDep, Tx
 from api.errors import error_responses
 from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, page_response
 from api.routes.dialogues import DialogueDep
@@ -81,6 +80,7 @@ RecordPage = Page[SubmissionPublic]
 async def round_record(
     round_id: uuid.UUID,
     request: Request,
+    tx: Tx,
     theme: Annotated[str | None, Query(max_length=64, description="A theme slug.")] = None,
     kind: Annotated[Kind | None, Query()] = None,
     delegation: Annotated[
@@ -101,14 +101,29 @@ async def round_record(
     filters = record.RecordFilters(
         theme=theme, kind=kind, delegation=delegation, answered=answered, q=q
     )
+    return await tx(
+        _record_page,
+        request=request,
+        round_id=round_id,
+        filters=filters,
+        limit=limit,
+        cursor=cursor,
+    )
 
-    def work(session: Session) -> Response:
-        items, next_cursor = record.page(
-            session, round_id=round_id, filters=filters, limit=limit, cursor=cursor
-        )
-        return page_response(request, {"items": items, "next_cursor": next_cursor})
 
-    return await db.run(request, work)
+def _record_page(
+    session: Session,
+    *,
+    request: Request,
+    round_id: uuid.UUID,
+    filters: record.RecordFilters,
+    limit: int,
+    cursor: str | None,
+) -> Response:
+    items, next_cursor = record.page(
+        session, round_id=round_id, filters=filters, limit=limit, cursor=cursor
+    )
+    return page_response(request, {"items": items, "next_cursor": next_cursor})
 
 
 @router.get(

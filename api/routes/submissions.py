@@ -3,25 +3,24 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlmodel import Session
 
-from api import db
 from api.deps import (
     Activist,
-    BearerToken,
     CurrentUser,
+    Idempotent,
     MaybeUser,
     Moderator,
-    SecurityDep,
+    RoundRef,
     SessionDep,
-    authorize,
+    Submitter,
+    Tx,
 )
 from api.errors import error_responses
 from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, json_response, link_next
-from api.permissions import Permission
-from api.services import idempotency, rounds, submissions
+from api.services import submissions
+from models.round import Round
 from models.submission import (
     ModerationCreate,
     Submission,
@@ -30,18 +29,9 @@ from models.submission import (
     SubmissionPublic,
     SubmissionUpdate,
 )
+from models.user import User
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        min_length=1,
-        max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
-        description="Retry safely: the same key and body return the first answer again.",
-    ),
-]
 
 
 def submission_by_id(submission_id: uuid.UUID, session: SessionDep) -> Submission:
@@ -57,6 +47,12 @@ def _private(session: SessionDep, submission: Submission) -> SubmissionPrivate:
     return view
 
 
+def _submitted(session: Session, *, rnd: Round, author: User, data: SubmissionCreate) -> Response:
+    submission = submissions.create(session, rnd=rnd, data=data, author=author)
+    view = submissions.created_view(submission, data=data, author=author)
+    return json_response(view, status_code=status.HTTP_201_CREATED)
+
+
 @router.post(
     "/rounds/{round_id}/submissions",
     status_code=status.HTTP_201_CREATED,
@@ -64,48 +60,14 @@ def _private(session: SessionDep, submission: Submission) -> SubmissionPrivate:
     responses=error_responses(401, 403, 404, 409, 413, 422),
 )
 async def create_submission(
-    round_id: uuid.UUID,
-    data: SubmissionCreate,
-    token: BearerToken,
-    security: SecurityDep,
-    request: Request,
-    idempotency_key: IdempotencyKey = None,
+    data: SubmissionCreate, rnd: RoundRef, author: Submitter, once: Idempotent, tx: Tx
 ) -> Response:
     """Submit a concern or a case while the round accepts submissions; it waits for a moderator.
 
     Answers 409 (with the phase in the problem `type`) outside `accepting_submissions`.
     """
-    fingerprint = idempotency.fingerprint(request.url.path, data.model_dump(mode="json"))
-
-    # At a deadline hundreds submit at once: the whole transaction runs in one hop to a
-    # worker thread (`db.run`), and on SQLite the writer's turn covers only that.
-    def work(session: Session) -> Response:
-        rnd = rounds.snapshot_or_404(session, round_id=round_id)
-        author = authorize(session, security, token, Permission.submit)
-        if idempotency_key is not None:
-            stored = idempotency.replay(
-                session, user=author, key=idempotency_key, request_hash=fingerprint
-            )
-            if stored is not None:
-                return JSONResponse(
-                    stored.response,
-                    status_code=stored.status_code,
-                    headers={"Idempotent-Replayed": "true"},
-                )
-        submission = submissions.create(session, rnd=rnd, data=data, author=author)
-        view = submissions.created_view(submission, data=data, author=author)
-        if idempotency_key is not None:
-            idempotency.remember(
-                session,
-                user=author,
-                key=idempotency_key,
-                request_hash=fingerprint,
-                status_code=status.HTTP_201_CREATED,
-                body=view.model_dump(mode="json"),
-            )
-        return json_response(view, status_code=status.HTTP_201_CREATED)
-
-    return await db.run(request, work)
+    # At a deadline hundreds submit at once: the whole transaction in one hop (`Tx`).
+    return await tx(once(_submitted, user=author, body=data), rnd=rnd, author=author, data=data)
 
 
 @router.get(

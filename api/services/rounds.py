@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from api import clock, db
+from api import clock
 from api.errors import (
     ApiError,
     Conflict,
@@ -15,6 +15,7 @@ from api.errors import (
     Unprocessable,
 )
 from api.services import audit
+from api.sql.snapshot import snapshot
 from models.dialogue import Dialogue
 from models.round import INSTANTS, Phase, Round, RoundCreate, RoundPublic, RoundUpdate, check_order
 from models.user import User
@@ -59,8 +60,8 @@ def get_or_404(session: Session, *, round_id: uuid.UUID) -> Round:
 
 
 def snapshot_or_404(session: Session, *, round_id: uuid.UUID) -> Round:
-    """A read-only copy of the round (`db.snapshot`), for paths that only read it."""
-    rnd = db.snapshot(session, Round, round_id)
+    """A read-only copy of the round (`api.sql.snapshot`), for the write path."""
+    rnd = snapshot(session, Round, round_id)
     if rnd is None:
         raise NotFound("No such round.")
     return rnd

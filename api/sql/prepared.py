@@ -1,22 +1,22 @@
 """Statements run on the DB-API cursor: compiled once per dialect, rows as plain tuples.
 
 The public record answers hundreds of pages a second, each two selects, and at a
-deadline every submission is seven statements. SQLAlchemy spends about 150 µs on each
-execution before and after the database's own work (parameters, the execution
-context, the result object, its rows), as much as SQLite takes for a record page
-itself. A `Prepared` statement is the same Core select or insert, compiled
-once per dialect into its SQL text, the order of its parameters and the type
-processors of its parameters and columns; executing it binds the values, runs the
-text on the cursor of the session's connection (its transaction, its snapshot), and
-passes each column through its processor, as SQLAlchemy would
-(tests/test_prepared.py compares the two on both databases).
+deadline every submission is seven statements. SQLAlchemy's work on each execution
+before and after the database's own (parameters, the execution context, the result
+object, its rows) is as much as SQLite takes for a record page itself. A `Prepared`
+statement is the same Core select or insert, compiled once per dialect into its SQL
+text, the order of its parameters and the type processors of its parameters and
+columns; executing it binds the values, runs the text on the cursor of the session's
+connection (its transaction, its snapshot), and passes each column through its
+processor, as SQLAlchemy would (tests/test_prepared.py compares the two on both
+databases).
 
 Only what this needs: named bind parameters, each given at execution or fixed in the
 statement (an insert: every column given); no expanding ``IN`` (`one_of` builds one
-statement per number of values); no literal-execute parameters; no ORM events (an insert marks
-the session as having written, for the response cache). A database error is raised
-as SQLAlchemy would raise it (`DataError`, `IntegrityError`, ...), for the same
-problem responses.
+statement per number of values); no literal-execute parameters; no ORM events (an
+insert sets `WROTE` in the session's `info`, where whoever cares that the session
+wrote, the response cache say, looks). A database error is raised as SQLAlchemy would
+raise it (`DataError`, `IntegrityError`, ...), for the same problem responses.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -27,7 +27,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
-from api import cache
+# The key in `session.info` that says the session wrote: set by `Prepared.execute`
+# (outside the ORM's events) and by the ORM listeners of the response cache.
+WROTE = "civic_input.wrote"
 
 Processor = Callable[[Any], Any] | None
 
@@ -162,6 +164,6 @@ class Prepared:
         self, session: Session, params: Mapping[str, Any] | list[Mapping[str, Any]]
     ) -> None:
         """An insert (of one row, or of one per item of a list): every column given. The
-        session counts as having written (`cache.written`), as an ORM write would."""
+        session counts as having written (`WROTE`), as after an ORM write."""
         self._run(session, params, fetch=False)
-        cache.written(session)
+        session.info[WROTE] = True
