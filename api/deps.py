@@ -193,18 +193,19 @@ class Idempotency:
     path: str
 
     def __call__(
-        self, work: Callable[..., Response], *, user: Deferred[User], body: BaseModel
+        self, work: Callable[..., Response], *, user: User | Deferred[User], body: BaseModel
     ) -> Callable[..., Response]:
-        """`work` (for `Tx`), answered once per `user` and key: a retry with the same
-        body gets the stored answer (with `Idempotent-Replayed: true`), another body 422.
-        `work` returns a JSON response; its body is stored in the same transaction."""
+        """`work(session, **arguments)` answered once per `user` and key: a retry with the
+        same body gets the stored answer (with `Idempotent-Replayed: true`), another body
+        422. `work` returns a JSON response; its body is stored in the same transaction.
+        Give the result to `Tx` (or call it with the request's session)."""
         key = self.key
         if key is None:
             return work
         request_hash = idempotency.fingerprint(self.path, body.model_dump(mode="json"))
 
         def once(session: Session, **arguments: Any) -> Response:
-            caller = user.get(session)
+            caller = user.get(session) if isinstance(user, Deferred) else user
             stored = idempotency.replay(session, user=caller, key=key, request_hash=request_hash)
             if stored is not None:
                 return JSONResponse(

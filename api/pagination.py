@@ -78,7 +78,7 @@ def decode_keyset_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | Non
 def json_response(
     model: BaseModel, *, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    """A model as JSON bytes, serialised here (for `db.run`, in its worker thread) rather
+    """A model as JSON bytes, serialised here (for `Tx`, in its worker thread) rather
     than checked and serialised again by FastAPI: the declared `response_model` still
     documents it, and `model` is already of that type."""
     return Response(

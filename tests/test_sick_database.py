@@ -65,7 +65,7 @@ def _themes(client: TestClient) -> httpx.Response:
 
 
 def _sign_in(client: TestClient) -> httpx.Response:
-    """A read then a write in one hop to a thread each (`db.run`)."""
+    """A read then a write in one hop to a thread each (`Tx`, api/deps.py)."""
     return client.post(
         "/api/v1/auth/token", data={"username": "nobody", "password": "not the password"}
     )
