@@ -1,7 +1,7 @@
 """`civic-input seed-demo`: the 2012 Washington and 2013 Kunming rounds, loaded once, read
 back through the public API."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from importlib import resources
 from typing import Any
 
@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from api import demo
+from api import clock, demo
 from api.db import open_session
 from models import metadata
 from models.dialogue import Dialogue
@@ -393,6 +393,8 @@ def test_the_data_file_ships_with_the_package_and_holds_every_kind():
             'title = "Re-education through labour is abolished by law"\nweight = 2',
             r"benchmarks\[1\] .*: weight: Extra inputs are not permitted",
         ),
+        # a handle registration would refuse
+        ("mingjing = {", "m = {", r"accounts\.m: "),
         # a reference to nothing
         ('submissions = ["lawyers-access-2012"]', 'submissions = ["nope"]', r"commitments\[1\]"),
     ],
@@ -413,3 +415,13 @@ def test_the_replay_obeys_the_rules_the_api_enforces(settings, engine):
     with open_session(engine) as session:
         assert session.exec(select(Dialogue)).first() is None
         assert session.exec(select(User)).first() is None
+
+
+def test_the_clock_is_frozen_for_a_block_and_only_there():
+    at = datetime(2012, 7, 23, 13, tzinfo=UTC)
+    with clock.frozen(at):
+        assert clock.now() == at
+        assert Submission.model_fields["created_at"].default_factory() == at
+    assert clock.now().year > 2012
+    with pytest.raises(ValueError, match="aware"), clock.frozen(datetime(2012, 7, 23)):
+        pass

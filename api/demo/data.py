@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from models.benchmark import BenchmarkCreate
 from models.case import CaseCreate, TimelineCreate
@@ -19,11 +19,14 @@ from models.progress import ProgressCreate
 from models.response import AssessmentCreate, ResponseCreate, RevisionCreate
 from models.round import RoundCreate
 from models.submission import SubmissionCreate
+from models.types import Handle
 from models.user import Role
 
 FILE = "dialogue.toml"
 
 M = TypeVar("M", bound=BaseModel)
+
+_HANDLE: TypeAdapter[str] = TypeAdapter(Handle)  # as registration checks it
 
 
 class DemoDataError(ValueError):
@@ -237,6 +240,10 @@ def load(text: str | None = None) -> DemoData:
     codes = {d.code for d in data.delegations}
     for handle, spec in accounts_raw.items():
         where = f"accounts.{handle}"
+        try:
+            _HANDLE.validate_python(handle)
+        except ValidationError as exc:
+            raise DemoDataError(f"{where}: {exc.errors()[0]['msg']}") from None
         try:
             role = Role(spec["role"])
         except (KeyError, ValueError):
