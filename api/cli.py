@@ -6,7 +6,10 @@ import getpass
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic.config import Config
 from pydantic import ValidationError
@@ -14,6 +17,9 @@ from pydantic import ValidationError
 from alembic import command
 from api.config import InsecureSettings, Settings, get_settings
 from api.text import PrintableMessages
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 log = logging.getLogger("civic_input")
 
@@ -42,6 +48,19 @@ def alembic_config(database_url: str) -> Config:
 def migrate(database_url: str) -> None:
     """Bring the schema to the newest migration."""
     command.upgrade(alembic_config(database_url), "head")
+
+
+@contextmanager
+def migrated_engine(settings: Settings) -> Iterator["sa.Engine"]:
+    """The database brought to the newest migration; its engine is disposed of afterwards."""
+    from api.db import make_engine
+
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def configure_logging() -> None:
@@ -83,7 +102,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
-    from api.db import make_engine, open_session
+    from api.db import open_session
     from api.errors import Conflict
     from api.security import Security
     from api.services import accounts
@@ -108,23 +127,18 @@ def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
         )
         print(f"not a valid handle or password: {problems}", file=sys.stderr)
         return 2
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with open_session(engine, write=True) as session:
-            try:
-                accounts.create_user(
-                    session,
-                    handle=args.handle,
-                    password_hash=Security(settings).hash_password(password),
-                    role=Role.admin,
-                )
-            except Conflict:
-                print(f"the handle {args.handle!r} is taken", file=sys.stderr)
-                return 1
-            session.commit()
-    finally:
-        engine.dispose()
+    with migrated_engine(settings) as engine, open_session(engine, write=True) as session:
+        try:
+            accounts.create_user(
+                session,
+                handle=args.handle,
+                password_hash=Security(settings).hash_password(password),
+                role=Role.admin,
+            )
+        except Conflict:
+            print(f"the handle {args.handle!r} is taken", file=sys.stderr)
+            return 1
+        session.commit()
     print(f"admin {args.handle} created")
     return 0
 
@@ -132,9 +146,19 @@ def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
 def _seed_demo(settings: Settings, _args: argparse.Namespace) -> int:
     from api import demo
 
-    migrate(settings.database_url)
-    created = demo.seed(settings)
-    print("demo data loaded" if created else "demo data already present")
+    try:
+        data = demo.load()
+        migrate(settings.database_url)
+        created = demo.seed(settings, data)
+    except (demo.DemoDataError, demo.DemoConflict) as exc:
+        print(f"civic-input: demo data not loaded: {exc}", file=sys.stderr)
+        return 1
+    if not created:
+        print("demo data already present")
+        return 0
+    print(f"demo data loaded: {data.dialogue.title}")
+    for kind, count in data.counts().items():
+        print(f"  {kind:<22}{count:>4}")
     return 0
 
 
@@ -151,18 +175,13 @@ def _verify(_settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _rotate_key(settings: Settings, _args: argparse.Namespace) -> int:
-    from api.db import make_engine, open_session
+    from api.db import open_session
     from api.services import signing_keys
 
     store = signing_keys.store_for(settings)
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with open_session(engine, write=True) as session:
-            signer = signing_keys.rotate(session, store)
-            session.commit()
-    finally:
-        engine.dispose()
+    with migrated_engine(settings) as engine, open_session(engine, write=True) as session:
+        signer = signing_keys.rotate(session, store)
+        session.commit()
     print(
         f"checkpoints are now signed with key {signer.kid}, kept in {store.description}; "
         "older keys stay in the JWKS (restart running servers to sign with the new key)"
@@ -171,7 +190,7 @@ def _rotate_key(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _migrate_key(settings: Settings, args: argparse.Namespace) -> int:
-    from api.db import make_engine, open_session, truncate_wal
+    from api.db import open_session, truncate_wal
     from api.services import signing_keys
 
     store: signing_keys.KeyStore = (
@@ -179,16 +198,12 @@ def _migrate_key(settings: Settings, args: argparse.Namespace) -> int:
         if args.to_file
         else signing_keys.store_for(settings)
     )
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
+    with migrated_engine(settings) as engine:
         with open_session(engine, write=True) as session:
             cleared = len(signing_keys.legacy_rows(session))
             signer = signing_keys.adopt_legacy(session, store)
             session.commit()
         truncate_wal(engine)
-    finally:
-        engine.dispose()
     if not cleared:
         print("no private key is stored in the database in the clear: nothing to move")
     elif signer is None:
@@ -204,15 +219,10 @@ def _migrate_key(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _purge(settings: Settings, _args: argparse.Namespace) -> int:
-    from api.db import make_engine
     from api.services import erasure
 
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
+    with migrated_engine(settings) as engine:
         purged = erasure.purge(engine, retention_days=settings.removed_retention_days)
-    finally:
-        engine.dispose()
     print(
         f"erased the text of {purged.total} submissions: {purged.withdrawn} withdrawn, "
         f"{purged.removed} removed more than {settings.removed_retention_days} days ago"

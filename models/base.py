@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
+from api import clock
+
 # Set before the first table is declared, so every constraint has a stable name.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -20,7 +22,7 @@ SQLModel.metadata.naming_convention = {
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()  # a default timestamp follows the clock, as every rule does
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):

@@ -1,14 +1,15 @@
 """`civic-input seed-demo`: the 2012 Washington and 2013 Kunming rounds, loaded once, read
 back through the public API."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from importlib import resources
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from api import demo
+from api import clock, demo
 from api.db import open_session
 from models import metadata
 from models.dialogue import Dialogue
@@ -16,6 +17,7 @@ from models.submission import Submission
 from models.user import Role, User
 
 API = "/api/v1"
+DATA = demo.load()
 
 
 def _at(text: str) -> datetime:
@@ -31,7 +33,7 @@ def _row_counts(engine: sa.Engine) -> dict[str, int]:
 
 
 def _rounds(client: Any) -> dict[int, dict[str, Any]]:
-    dialogue = client.get(f"{API}/dialogues/{demo.SLUG}").json()
+    dialogue = client.get(f"{API}/dialogues/{DATA.slug}").json()
     return {r["number"]: r for r in dialogue["rounds"]}
 
 
@@ -47,7 +49,7 @@ def _event_day(event: dict[str, Any]) -> date | None:
 def test_the_demo_rounds_are_a_living_public_record(settings, client, engine, make):
     assert demo.seed(settings) is True
 
-    dialogue = client.get(f"{API}/dialogues/{demo.SLUG}").json()
+    dialogue = client.get(f"{API}/dialogues/{DATA.slug}").json()
     assert sorted(d["code"] for d in dialogue["delegations"]) == ["CN", "US"]
     rounds = _rounds(client)
     assert sorted(rounds) == [17, 18]
@@ -67,7 +69,7 @@ def test_the_demo_rounds_are_a_living_public_record(settings, client, engine, ma
         record = client.get(f"{API}/rounds/{rnd['id']}/record", params={"limit": 100})
         assert record.status_code == 200
         items = record.json()["items"]
-        assert len(items) == len(demo.SUBMISSIONS[number]) >= 8
+        assert len(items) == sum(s.round == number for s in DATA.submissions) >= 8
         assert all(_at(i["published_at"]) < _at(rnd["starts_at"]) for i in items)
         assert {i["attribution"] for i in items} == {"anonymous", "handle", "organisation"}
         assert sum(i["language"] == "zh-Hans" for i in items) >= 2
@@ -120,10 +122,10 @@ def test_the_demo_rounds_are_a_living_public_record(settings, client, engine, ma
     assert types.count("response.published") == len(responses)
     assert types.count("response.revised") == sum(r["revision_count"] - 1 for r in responses)
     assert types.count("response.assessed") == sum(sum(r["ratings"].values()) for r in responses)
-    assert types.count("case.published") == len(demo.CASES)
-    assert types.count("case.timeline") == sum(len(c.get("later", [])) for c in demo.CASES.values())
-    assert types.count("benchmark.adopted") == len(demo.BENCHMARKS)
-    assert types.count("commitment.recorded") == len(demo.COMMITMENTS)
+    assert types.count("case.published") == len(DATA.cases)
+    assert types.count("case.timeline") == sum(len(c.later) for c in DATA.cases.values())
+    assert types.count("benchmark.adopted") == len(DATA.benchmarks)
+    assert types.count("commitment.recorded") == len(DATA.commitments)
     assert types[0] == "case.published"
     days = [day for day in map(_event_day, events) if day is not None]
     assert len(days) > len(everything) and days == sorted(days)
@@ -151,7 +153,7 @@ def test_the_demo_rounds_are_a_living_public_record(settings, client, engine, ma
         if item["attribution"] == "anonymous":
             assert item["author"] is None
         elif item["attribution"] == "organisation":
-            assert item["author"] == demo.ORGANISATION
+            assert item["author"] == DATA.organisation
     with open_session(engine) as session:
         hidden = set(
             session.exec(
@@ -162,11 +164,11 @@ def test_the_demo_rounds_are_a_living_public_record(settings, client, engine, ma
         )
     shown = {i["author"] for i in everything if i["attribution"] == "handle"}
     assert not hidden & shown  # nobody is both named and unnamed: that would unmask them
-    hidden |= set(demo.ACCOUNTS) - shown  # moderator, officials, endorsers, raters
-    secrets = hidden | {c["restricted_details"] for c in demo.CASES.values()}
-    unnamed = [c for c in demo.CASES.values() if not c["consent"]]
+    hidden |= set(DATA.accounts) - shown  # moderator, officials, endorsers, raters
+    secrets = hidden | ({c.data.restricted_details for c in DATA.cases.values()} - {None})
+    unnamed = [c.data for c in DATA.cases.values() if not c.data.name_consent]
     assert unnamed
-    secrets |= {c["name"] for c in unnamed} | {c["name_native"] for c in unnamed}
+    secrets |= {c.name for c in unnamed} | ({c.name_native for c in unnamed} - {None})
     cases = client.get(f"{API}/cases", params={"limit": 100})
     public = [feed, export, cases]
     public += [
@@ -176,12 +178,12 @@ def test_the_demo_rounds_are_a_living_public_record(settings, client, engine, ma
     for response in public:
         assert not [s for s in secrets if s in response.text]
     with open_session(engine) as session:
-        moderator = session.exec(select(User).where(User.handle == demo.MODERATOR)).one()
+        moderator = session.exec(select(User).where(User.handle == DATA.one(Role.moderator))).one()
     withheld = next(c for c in cases.json()["items"] if c["name"] == "name withheld")
     private = client.get(f"{API}/cases/{withheld['id']}", headers=make.headers(moderator))
-    assert private.json()["real_name"] == unnamed[0]["name"]
-    assert private.json()["restricted_details"] == unnamed[0]["restricted_details"]
-    assert not client.get(f"{API}/cases", params={"q": unnamed[0]["name"]}).json()["items"]
+    assert private.json()["real_name"] == unnamed[0].name
+    assert private.json()["restricted_details"] == unnamed[0].restricted_details
+    assert not client.get(f"{API}/cases", params={"q": unnamed[0].name}).json()["items"]
 
     # The moderator's publish decisions are in the audit log.
     admin = make.user(Role.admin)
@@ -284,7 +286,7 @@ def test_a_journalist_answers_three_questions_from_public_endpoints(settings, cl
     first = client.get(f"{API}/rounds/{washington['id']}/scorecard").json()
     assert first["commitments"]["met"] == 1 and first["commitments"]["overdue"] == 1
 
-    trend = client.get(f"{API}/dialogues/{demo.SLUG}/scorecard").json()
+    trend = client.get(f"{API}/dialogues/{DATA.slug}/scorecard").json()
     figures = [
         {k: point[k] for k in ("number", "addressed", "answer_rate", "no_response_rate")}
         | {k: point[k] for k in ("repeat_cases_unresolved", "benchmarks_met", "benchmarks")}
@@ -331,3 +333,95 @@ def test_the_demo_never_takes_over_a_real_account(settings, engine, make, caplog
     with open_session(engine) as session:
         assert session.exec(select(Dialogue)).first() is None
         assert len(session.exec(select(User)).all()) == 1
+
+
+def _shipped() -> str:
+    return (resources.files(demo).joinpath("dialogue.toml")).read_text(encoding="utf-8")
+
+
+def _edited(old: str, new: str) -> str:
+    text = _shipped()
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+def test_the_data_file_ships_with_the_package_and_holds_every_kind():
+    assert demo.load(_shipped()).counts() == DATA.counts()
+    assert DATA.counts() == {
+        "accounts": 9,
+        "rounds": 2,
+        "cases": 4,
+        "timeline entries": 5,
+        "submissions": 22,
+        "endorsements": 36,
+        "responses": 17,
+        "revisions": 3,
+        "ratings": 23,
+        "benchmarks": 4,
+        "commitments": 2,
+        "progress assessments": 13,
+    }
+    assert "fictional" in DATA.about and "illustrative" in DATA.about
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "named"),
+    [
+        # SubmissionCreate: a title over the API's limit
+        (
+            'title = "Civilian deaths in US drone strikes"',
+            f'title = "{"x" * 300}"',
+            r"submissions\[9\] \('x+'\): title: ",
+        ),
+        # ResponseCreate: a declined response without its reason code
+        (
+            'reason_code = "ongoing_judicial_proceedings"\n',
+            "",
+            r"submissions\[0\] .*\.responses\[0\]: .*reason_code",
+        ),
+        # CaseCreate: a status the API does not know
+        ('status = "exiled"', 'status = "vanished"', r"cases\.chen-guangcheng: status: "),
+        # RoundCreate: instants out of order
+        (
+            "ends_at = 2012-07-24T21:30:00Z",
+            "ends_at = 2012-07-22T21:30:00Z",
+            r"rounds\[0\]: .*starts_at must not be after ends_at",
+        ),
+        # BenchmarkCreate: a field the schema refuses
+        (
+            'title = "Re-education through labour is abolished by law"',
+            'title = "Re-education through labour is abolished by law"\nweight = 2',
+            r"benchmarks\[1\] .*: weight: Extra inputs are not permitted",
+        ),
+        # a handle registration would refuse
+        ("mingjing = {", "m = {", r"accounts\.m: "),
+        # a reference to nothing
+        ('submissions = ["lawyers-access-2012"]', 'submissions = ["nope"]', r"commitments\[1\]"),
+    ],
+)
+def test_a_wrong_item_in_the_data_file_is_named(old, new, named):
+    with pytest.raises(demo.DemoDataError, match=named):
+        demo.load(_edited(old, new))
+
+
+def test_the_replay_obeys_the_rules_the_api_enforces(settings, engine):
+    # Published on 30 July 2012, so written on the 29th: the Washington round had closed to
+    # submissions on the 16th, and the service refuses it as it would refuse the API.
+    late = demo.load(
+        _edited("published_at = 2012-07-12T15:30:00Z", "published_at = 2012-07-30T15:30:00Z")
+    )
+    with pytest.raises(demo.DemoDataError, match=r"submissions\[9\] .*submitting is not"):
+        demo.seed(settings, late)
+    with open_session(engine) as session:
+        assert session.exec(select(Dialogue)).first() is None
+        assert session.exec(select(User)).first() is None
+
+
+def test_the_clock_is_frozen_for_a_block_and_only_there():
+    at = datetime(2012, 7, 23, 13, tzinfo=UTC)
+    with clock.frozen(at):
+        assert clock.now() == at
+        assert Submission.model_fields["created_at"].default_factory() == at
+    assert clock.now().year > 2012
+    with pytest.raises(ValueError, match="aware"), clock.frozen(datetime(2012, 7, 23)):
+        pass
