@@ -100,9 +100,7 @@ def revise_response(
 )
 def list_revisions(response: ResponseDep, session: SessionDep) -> Page[RevisionPublic]:
     """Every revision, oldest first, with its time and reason."""
-    return Page(
-        items=revisions.views(responses.revisions(session, response=response))
-    )
+    return Page(items=revisions.views(responses.revisions(session, response=response)))
 
 
 @router.post(
