@@ -11,6 +11,7 @@ from api.deps import Activist, CurrentUser, MaybeCaller, Moderator, SessionDep, 
 from api.errors import error_responses
 from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, json_response, link_next
 from api.services import cases
+from api.views import cases as case_views
 from models.case import (
     Case,
     CaseAccessPublic,
@@ -73,7 +74,7 @@ def list_cases(
         session, q=q, status=case_status, theme=theme, limit=limit, cursor=cursor
     )
     link_next(request, response, next_cursor)
-    return Page(items=cases.summaries(session, rows), next_cursor=next_cursor)
+    return Page(items=case_views.summaries(session, rows), next_cursor=next_cursor)
 
 
 @router.get(
@@ -108,7 +109,7 @@ def _case(
         seen = cases.access(session, case=case, viewer=viewer)
         if seen.logged:
             return None
-        view = cases.detail(session, case=case, private=seen.private)
+        view = case_views.detail(session, case=case, private=seen.private)
     return json_response(view, headers=NO_STORE if isinstance(view, CasePrivate) else None)
 
 

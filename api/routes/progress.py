@@ -10,6 +10,7 @@ from api.errors import error_responses
 from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, link_next
 from api.routes.rounds import RoundDep
 from api.services import progress
+from api.views import benchmarks, commitments
 from models.benchmark import Benchmark, BenchmarkCreate, BenchmarkPublic
 from models.commitment import Commitment, CommitmentCreate, CommitmentPublic
 from models.progress import ProgressCreate, ProgressPublic, Side
@@ -60,7 +61,7 @@ def create_benchmark(
     """Adopt a benchmark before the session starts (moderators): a checkable goal for a
     delegation, tied to cases and themes. 409 once the session has begun."""
     benchmark = progress.create_benchmark(session, rnd=rnd, data=data, moderator=moderator)
-    return progress.benchmark_views(session, [benchmark])[0]
+    return benchmarks.views(session, [benchmark])[0]
 
 
 @router.get(
@@ -94,7 +95,7 @@ def create_commitment(
     """Record a commitment made in the round: an official for their own delegation, or a
     moderator recording a public statement (naming the delegation). From the session on."""
     commitment = progress.create_commitment(session, rnd=rnd, data=data, actor=actor)
-    return progress.commitment_views(session, [commitment])[0]
+    return commitments.views(session, [commitment])[0]
 
 
 @router.post(

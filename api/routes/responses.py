@@ -10,7 +10,9 @@ from api.deps import CurrentUser, Official, SessionDep
 from api.errors import error_responses
 from api.pagination import Page
 from api.routes.submissions import SubmissionDep
-from api.services import responses, submissions
+from api.services import responses
+from api.views import responses as response_views
+from api.views import revisions
 from models.response import (
     AssessmentCreate,
     AssessmentPublic,
@@ -32,9 +34,7 @@ ResponseDep = Annotated[Response, Depends(response_by_id)]
 
 
 def _view(session: SessionDep, response: Response, http: HttpResponse) -> ResponsePublic:
-    view = submissions.response_views(session, response_ids=[response.id])[response.submission_id][
-        0
-    ]
+    view = response_views.views(session, response_ids=[response.id])[response.submission_id][0]
     http.headers["ETag"] = responses.etag(response, view)
     return view
 
@@ -100,12 +100,7 @@ def revise_response(
 )
 def list_revisions(response: ResponseDep, session: SessionDep) -> Page[RevisionPublic]:
     """Every revision, oldest first, with its time and reason."""
-    return Page(
-        items=[
-            RevisionPublic.model_validate(r, from_attributes=True)
-            for r in responses.revisions(session, response=response)
-        ]
-    )
+    return Page(items=revisions.views(responses.revisions(session, response=response)))
 
 
 @router.post(

@@ -20,6 +20,7 @@ from api.deps import (
 from api.errors import error_responses
 from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, json_response, link_next
 from api.services import submissions
+from api.views import submissions as submission_views
 from models.round import Round
 from models.submission import (
     ModerationCreate,
@@ -42,14 +43,14 @@ SubmissionDep = Annotated[Submission, Depends(submission_by_id)]
 
 
 def _private(session: SessionDep, submission: Submission) -> SubmissionPrivate:
-    view = submissions.views(session, [submission], view=submissions.View.private)[0]
+    view = submission_views.views(session, [submission], view=submission_views.View.private)[0]
     assert isinstance(view, SubmissionPrivate)
     return view
 
 
 def _submitted(session: Session, *, rnd: Round, author: User, data: SubmissionCreate) -> Response:
     submission = submissions.create(session, rnd=rnd, data=data, author=author)
-    view = submissions.created_view(submission, data=data, author=author)
+    view = submission_views.created_view(submission, data=data, author=author)
     return json_response(view, status_code=status.HTTP_201_CREATED)
 
 
@@ -87,7 +88,7 @@ def my_submissions(
     rows, next_cursor = submissions.mine(session, author=user, limit=limit, cursor=cursor)
     link_next(request, response, next_cursor)
     return Page(
-        items=submissions.views(session, rows, view=submissions.View.private),
+        items=submission_views.views(session, rows, view=submission_views.View.private),
         next_cursor=next_cursor,
     )
 
@@ -102,7 +103,7 @@ def read_submission(
 ) -> SubmissionPublic:
     """The public view once published; the author and moderators also see status and reasons."""
     view = submissions.view_for(submission, viewer)
-    return submissions.views(session, [submission], view=view)[0]
+    return submission_views.views(session, [submission], view=view)[0]
 
 
 @router.patch(
@@ -140,7 +141,7 @@ def withdraw_submission(
 def endorse(submission: SubmissionDep, activist: Activist, session: SessionDep) -> SubmissionPublic:
     """Co-sign a published submission (one per activist; the public sees only the count)."""
     submissions.endorse(session, submission=submission, activist=activist)
-    return submissions.views(session, [submission], view=submissions.View.public)[0]
+    return submission_views.views(session, [submission], view=submission_views.View.public)[0]
 
 
 @router.delete(
@@ -173,7 +174,7 @@ def moderation_queue(
     rows, next_cursor = submissions.queue(session, round_id=round_id, limit=limit, cursor=cursor)
     link_next(request, response, next_cursor)
     return Page(
-        items=submissions.views(session, rows, view=submissions.View.private),
+        items=submission_views.views(session, rows, view=submission_views.View.private),
         next_cursor=next_cursor,
     )
 

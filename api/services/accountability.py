@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from api import clock
 from api.services import record
-from api.services.cases import latest_entry_query
+from api.views.cases import latest_entry_query
 from models.benchmark import Benchmark
 from models.case import IMPROVED
 from models.commitment import Commitment

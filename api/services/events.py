@@ -4,11 +4,11 @@ Services call these in the same transaction as the change they record.
 """
 
 import uuid
-from typing import Any
 
 from sqlmodel import Session
 
 from api.services import ledger
+from api.views import record_log
 from models.benchmark import Benchmark
 from models.case import Case, CaseReview, CaseTimelineEntry
 from models.commitment import Commitment
@@ -16,19 +16,8 @@ from models.progress import ProgressAssessment
 from models.response import AnswerAssessment, Response
 from models.submission import Submission
 
-# Parts of a view that change without an event of their own (counts), left out of content.
-_VOLATILE = {"responses", "endorsement_count", "ratings"}
-
-
-def _dump(view: Any) -> dict[str, Any]:
-    content: dict[str, Any] = view.model_dump(mode="json", exclude=_VOLATILE)
-    return content
-
 
 def submission_published(session: Session, *, submission: Submission) -> None:
-    from api.services import submissions
-
-    view = submissions.views(session, [submission], view=submissions.View.public)[0]
     ledger.append(
         session,
         event_type="submission.published",
@@ -36,7 +25,7 @@ def submission_published(session: Session, *, submission: Submission) -> None:
         object_id=submission.id,
         subject_id=submission.id,
         round_id=submission.round_id,
-        content=_dump(view),
+        content=record_log.submission(session, submission=submission),
     )
 
 
@@ -51,16 +40,11 @@ def submission_gone(session: Session, *, submission: Submission, event_type: str
         object_id=submission.id,
         subject_id=uuid.uuid4(),
         round_id=submission.round_id,
-        content={"id": str(submission.id), "status": submission.status},
+        content=record_log.submission_gone(submission),
     )
 
 
 def response_published(session: Session, *, response: Response, event_type: str) -> None:
-    from api.services import submissions
-
-    view = submissions.response_views(session, response_ids=[response.id])[response.submission_id][
-        0
-    ]
     round_id = session.get_one(Submission, response.submission_id).round_id
     ledger.append(
         session,
@@ -69,7 +53,7 @@ def response_published(session: Session, *, response: Response, event_type: str)
         object_id=response.id,
         subject_id=response.submission_id,
         round_id=round_id,
-        content=_dump(view) | {"revision": response.revision_count},
+        content=record_log.response(session, response=response),
     )
 
 
@@ -82,17 +66,14 @@ def answer_assessed(session: Session, *, assessment: AnswerAssessment, response:
         object_id=response.id,
         subject_id=response.submission_id,
         round_id=round_id,
-        content={"response_id": str(response.id), "rating": assessment.rating},
+        content=record_log.rating(response, rating=assessment.rating),
     )
 
 
 def case_changed(session: Session, *, case: Case, event_type: str) -> None:
     """A case published, or its consent changed: earlier entries about it are redacted
     and the new one carries the name only while consent stands."""
-    from api.services import cases
-
     ledger.tombstone(session, subject_id=case.id)
-    summary = cases.summaries(session, [case])[0]
     ledger.append(
         session,
         event_type=event_type,
@@ -100,7 +81,7 @@ def case_changed(session: Session, *, case: Case, event_type: str) -> None:
         object_id=case.id,
         subject_id=case.id,
         round_id=None,
-        content=summary.model_dump(mode="json", exclude={"rounds_raised"}),
+        content=record_log.case(session, case=case),
     )
 
 
@@ -116,7 +97,7 @@ def case_removed(session: Session, *, case: Case) -> None:
         object_id=case.id,
         subject_id=uuid.uuid4(),
         round_id=None,
-        content={"id": str(case.id), "status": CaseReview.removed.value},
+        content=record_log.case_gone(case, status=CaseReview.removed.value),
     )
 
 
@@ -128,20 +109,11 @@ def case_timeline(session: Session, *, entry: CaseTimelineEntry) -> None:
         object_id=entry.case_id,
         subject_id=entry.id,
         round_id=None,
-        content={
-            "case_id": str(entry.case_id),
-            "status": entry.status,
-            "event_date": entry.event_date.isoformat(),
-            "note": entry.note,
-            "source_url": entry.source_url,
-        },
+        content=record_log.timeline(entry),
     )
 
 
 def benchmark_adopted(session: Session, *, benchmark: Benchmark) -> None:
-    from api.services import progress
-
-    view = progress.benchmark_views(session, [benchmark])[0]
     ledger.append(
         session,
         event_type="benchmark.adopted",
@@ -149,14 +121,11 @@ def benchmark_adopted(session: Session, *, benchmark: Benchmark) -> None:
         object_id=benchmark.id,
         subject_id=benchmark.id,
         round_id=benchmark.round_id,
-        content=view.model_dump(mode="json", exclude={"progress"}),
+        content=record_log.benchmark(session, benchmark=benchmark),
     )
 
 
 def commitment_recorded(session: Session, *, commitment: Commitment) -> None:
-    from api.services import progress
-
-    view = progress.commitment_views(session, [commitment])[0]
     ledger.append(
         session,
         event_type="commitment.recorded",
@@ -164,7 +133,7 @@ def commitment_recorded(session: Session, *, commitment: Commitment) -> None:
         object_id=commitment.id,
         subject_id=commitment.id,
         round_id=commitment.round_id,
-        content=view.model_dump(mode="json", exclude={"progress", "overdue"}),
+        content=record_log.commitment(session, commitment=commitment),
     )
 
 
@@ -178,11 +147,5 @@ def progress_assessed(
         object_id=assessment.target_id,
         subject_id=assessment.id,
         round_id=round_id,
-        content={
-            "side": assessment.side,
-            "status": assessment.status,
-            "note": assessment.note,
-            "evidence_url": assessment.evidence_url,
-            "assessed_on": assessment.assessed_on.isoformat(),
-        },
+        content=record_log.assessment(assessment),
     )

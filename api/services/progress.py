@@ -2,9 +2,6 @@
 of progress on both, from civil society and from the delegation concerned."""
 
 import uuid
-from collections import defaultdict
-from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -14,6 +11,7 @@ from api.errors import Forbidden, NotFound, Unprocessable
 from api.pagination import keyset_page
 from api.permissions import Permission, can
 from api.services import audit, events, rounds, themes
+from api.views import benchmarks, commitments
 from models.benchmark import (
     Benchmark,
     BenchmarkCase,
@@ -25,16 +23,12 @@ from models.case import Case, CaseReview
 from models.commitment import Commitment, CommitmentCreate, CommitmentLink, CommitmentPublic
 from models.dialogue import Delegation
 from models.progress import (
-    Progress,
     ProgressAssessment,
     ProgressCreate,
-    ProgressPublic,
-    ProgressStatus,
     Side,
 )
 from models.round import Phase, Round
 from models.submission import Status, Submission
-from models.theme import Theme
 from models.user import Role, User
 
 BEFORE_SESSION = (Phase.upcoming, Phase.accepting_submissions, Phase.awaiting_session)
@@ -216,120 +210,6 @@ def assess(
     return assessment
 
 
-def progress_of(
-    session: Session, *, target_type: str, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, Progress]:
-    """Each target's progress: history oldest first, the latest per side, `contested`."""
-    history: dict[uuid.UUID, list[ProgressPublic]] = defaultdict(list)
-    if ids:
-        for a in session.exec(
-            select(ProgressAssessment)
-            .where(
-                ProgressAssessment.target_type == target_type,
-                col(ProgressAssessment.target_id).in_(ids),
-            )
-            .order_by(col(ProgressAssessment.assessed_on), col(ProgressAssessment.created_at))
-        ):
-            history[a.target_id].append(
-                ProgressPublic(
-                    side=Side(a.side),
-                    status=ProgressStatus(a.status),
-                    note=a.note,
-                    evidence_url=a.evidence_url,
-                    assessed_on=a.assessed_on,
-                )
-            )
-    out = {}
-    for i in ids:
-        items = history.get(i, [])
-        civil = next((a for a in reversed(items) if a.side == Side.civil_society), None)
-        official = next((a for a in reversed(items) if a.side == Side.delegation), None)
-        out[i] = Progress(
-            state=civil.status if civil else ProgressStatus.not_started,
-            civil_society=civil,
-            delegation_view=official,
-            contested=bool(civil and official and civil.status != official.status),
-            history=items,
-        )
-    return out
-
-
-def _codes(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    return dict(
-        session.exec(
-            select(Delegation.id, Delegation.code).where(col(Delegation.id).in_(ids))
-        ).all()
-    )
-
-
-def benchmark_views(session: Session, benchmarks: Sequence[Benchmark]) -> list[BenchmarkPublic]:
-    ids = [b.id for b in benchmarks]
-    if not ids:
-        return []
-    codes = _codes(session, {b.delegation_id for b in benchmarks})
-    cases: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for bid, cid in session.exec(
-        select(BenchmarkCase.benchmark_id, BenchmarkCase.case_id).where(
-            col(BenchmarkCase.benchmark_id).in_(ids)
-        )
-    ):
-        cases[bid].append(cid)
-    slugs: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for bid, slug in session.exec(
-        select(BenchmarkTheme.benchmark_id, Theme.slug)
-        .join(Theme, col(Theme.id) == col(BenchmarkTheme.theme_id))
-        .where(col(BenchmarkTheme.benchmark_id).in_(ids))
-        .order_by(col(Theme.slug))
-    ):
-        slugs[bid].append(slug)
-    progress = progress_of(session, target_type="benchmark", ids=ids)
-    return [
-        BenchmarkPublic(
-            id=b.id,
-            round_id=b.round_id,
-            delegation=codes[b.delegation_id],
-            title=b.title,
-            description=b.description,
-            cases=sorted(cases[b.id], key=str),
-            themes=slugs[b.id],
-            progress=progress[b.id],
-        )
-        for b in benchmarks
-    ]
-
-
-def commitment_views(session: Session, commitments: Sequence[Commitment]) -> list[CommitmentPublic]:
-    ids = [c.id for c in commitments]
-    if not ids:
-        return []
-    codes = _codes(session, {c.delegation_id for c in commitments})
-    links: dict[tuple[uuid.UUID, str], list[uuid.UUID]] = defaultdict(list)
-    for link in session.exec(
-        select(CommitmentLink).where(col(CommitmentLink.commitment_id).in_(ids))
-    ):
-        links[(link.commitment_id, link.target_type)].append(link.target_id)
-    progress = progress_of(session, target_type="commitment", ids=ids)
-    today: date = clock.now().date()
-    return [
-        CommitmentPublic(
-            id=c.id,
-            round_id=c.round_id,
-            delegation=codes[c.delegation_id],
-            text=c.text,
-            due_on=c.due_on,
-            overdue=bool(
-                c.due_on and c.due_on < today and progress[c.id].state != ProgressStatus.met
-            ),
-            source_url=c.source_url,
-            cases=sorted(links[(c.id, "case")], key=str),
-            submissions=sorted(links[(c.id, "submission")], key=str),
-            benchmarks=sorted(links[(c.id, "benchmark")], key=str),
-            progress=progress[c.id],
-        )
-        for c in commitments
-    ]
-
-
 def _round_page(
     session: Session,
     model: type[Benchmark] | type[Commitment],
@@ -353,11 +233,11 @@ def benchmark_page(
     session: Session, *, rnd: Round, limit: int, cursor: str | None
 ) -> tuple[list[BenchmarkPublic], str | None]:
     rows, next_cursor = _round_page(session, Benchmark, rnd=rnd, limit=limit, cursor=cursor)
-    return benchmark_views(session, rows), next_cursor
+    return benchmarks.views(session, rows), next_cursor
 
 
 def commitment_page(
     session: Session, *, rnd: Round, limit: int, cursor: str | None
 ) -> tuple[list[CommitmentPublic], str | None]:
     rows, next_cursor = _round_page(session, Commitment, rnd=rnd, limit=limit, cursor=cursor)
-    return commitment_views(session, rows), next_cursor
+    return commitments.views(session, rows), next_cursor

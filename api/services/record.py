@@ -12,13 +12,9 @@ from sqlmodel import Session, col, select
 from api import clock
 from api.pagination import decode_keyset_cursor, encode_cursor
 from api.services import rounds
-from api.services.submissions import (
-    record_fields,
-    response_texts,
-    search_pattern,
-    view_query,
-)
+from api.services.submissions import search_pattern
 from api.sql.prepared import Prepared
+from api.views.submissions import record_fields, view_query
 from models.dialogue import Delegation
 from models.response import AnswerAssessment, Ratings, Response, ResponseKind, ResponseRevision
 from models.round import Round
@@ -125,7 +121,7 @@ def page(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Published submissions of the round in publication order, with their current
     responses: new ones join the end, so a client paging through never misses or
-    repeats one. The fields of `SubmissionPublic`, as `submissions.record_fields` gives
+    repeats one. The fields of `SubmissionPublic`, as `views.submissions.record_fields` gives
     them; two queries.
 
     The round is looked up only when the page is empty (a page with rows proves it
@@ -158,7 +154,7 @@ def page(
         return [], None
     more = len(rows) > limit
     rows = rows[:limit]
-    items = record_fields(rows, response_texts(session, submission_ids=[row[0] for row in rows]))
+    items = record_fields(session, rows)
     if not more:
         return items, None
     last = items[-1]  # its instant and id are text already (`view_query`)

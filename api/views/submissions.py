@@ -1,0 +1,237 @@
+"""A submission as the public sees it, and as its author and moderators see it.
+
+Everything about it is declared here once: `PUBLIC` lists the fields of
+`SubmissionPublic` in order with the SQL each is read by (ids and instants as the text
+their JSON carries, `json_text`), `PRIVATE` adds what only the author and moderators
+see, and `AUTHOR_SHOWN` is the attribution rule. The record page runs `PUBLIC` as
+compiled statements and hands the fields on as they are; `views` runs the same
+projection for submissions already loaded and validates them into the models;
+`created_view` applies the same rule to a submission just created, without a query.
+"""
+
+import functools
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import TypeAdapter
+from sqlmodel import Session
+
+from api.sql.json_text import UUID_TEXT, comma_joined, instant_text, uuid_text
+from api.sql.prepared import Prepared, one_of, one_of_values
+from api.views import responses
+from api.views.tables import table
+from models.dialogue import Delegation
+from models.submission import (
+    Attribution,
+    Endorsement,
+    Submission,
+    SubmissionAddressee,
+    SubmissionCreate,
+    SubmissionPrivate,
+    SubmissionPublic,
+    SubmissionTheme,
+)
+from models.theme import Theme
+from models.user import User
+
+
+class View(Enum):
+    """How much of a submission a caller sees."""
+
+    public = "public"  # the published record
+    private = "private"  # the author and moderators: status, reasons, times
+
+
+_SUBMISSION = table(Submission)
+_SUBMISSION_THEME = table(SubmissionTheme)
+_SUBMISSION_ADDRESSEE = table(SubmissionAddressee)
+_THEME = table(Theme)
+_DELEGATION = table(Delegation)
+_ENDORSEMENT = table(Endorsement)
+_USER = table(User)
+
+# The attribution rule: the author the public sees under each attribution is the
+# author's handle or the organisation named; under any other (anonymous), nobody.
+AUTHOR_SHOWN: dict[str, str] = {
+    Attribution.handle.value: "handle",
+    Attribution.organisation.value: "organisation",
+}
+
+
+def _author() -> sa.Case[Any]:
+    """`AUTHOR_SHOWN` in SQL. The author's id is read here only, to find the handle."""
+    sources = {
+        "handle": sa.select(_USER.c.handle)
+        .where(_USER.c.id == _SUBMISSION.c.author_id)
+        .scalar_subquery(),
+        "organisation": _SUBMISSION.c.organisation,
+    }
+    return sa.case(
+        *(
+            (_SUBMISSION.c.attribution == shown_as, sources[source])
+            for shown_as, source in AUTHOR_SHOWN.items()
+        )
+    )
+
+
+def author_shown(attribution: str, *, handle: str | None, organisation: str | None) -> str | None:
+    """`AUTHOR_SHOWN` for values at hand."""
+    source = AUTHOR_SHOWN.get(attribution)
+    return {"handle": handle, "organisation": organisation}[source] if source else None
+
+
+def _joined_names(link: sa.Table, named: sa.Table, key: str, name: str) -> sa.ScalarSelect[Any]:
+    """The names (theme slugs, delegation codes) linked to the submission, joined by
+    commas, in no particular order (`_split` sorts them)."""
+    return (
+        sa.select(comma_joined(named.c[name]))
+        .select_from(link.join(named, named.c.id == link.c[key]))
+        .where(link.c.submission_id == _SUBMISSION.c.id)
+        .scalar_subquery()
+    )
+
+
+def _split(names: str | None) -> list[str]:
+    return sorted(names.split(",")) if names else []
+
+
+_ENDORSEMENT_COUNT = (
+    sa.select(sa.func.count())
+    .select_from(_ENDORSEMENT)
+    .where(_ENDORSEMENT.c.submission_id == _SUBMISSION.c.id)
+    .scalar_subquery()
+)
+
+# `SubmissionPublic`'s fields in its order, each with the SQL it is read by (`responses`,
+# last, comes from `api.views.responses`). The rows are unpacked by these positions.
+PUBLIC: tuple[tuple[str, Any], ...] = (
+    ("id", uuid_text(_SUBMISSION.c.id)),
+    ("round_id", uuid_text(_SUBMISSION.c.round_id)),
+    ("kind", _SUBMISSION.c.kind),
+    ("title", _SUBMISSION.c.title),
+    ("body", _SUBMISSION.c.body),
+    ("language", _SUBMISSION.c.language),
+    ("themes", _joined_names(_SUBMISSION_THEME, _THEME, "theme_id", "slug")),
+    ("addressed_to", _joined_names(_SUBMISSION_ADDRESSEE, _DELEGATION, "delegation_id", "code")),
+    ("attribution", _SUBMISSION.c.attribution),
+    ("author", _author()),
+    ("case_id", uuid_text(_SUBMISSION.c.case_id)),
+    ("published_at", instant_text(_SUBMISSION.c.published_at)),
+    ("endorsement_count", _ENDORSEMENT_COUNT),
+)
+# What the author and moderators see besides, `SubmissionPrivate`'s own fields in order.
+PRIVATE: tuple[tuple[str, Any], ...] = (
+    ("status", _SUBMISSION.c.status),
+    ("status_reason", _SUBMISSION.c.status_reason),
+    ("created_at", instant_text(_SUBMISSION.c.created_at)),
+    ("updated_at", instant_text(_SUBMISSION.c.updated_at)),
+)
+# Names joined by commas in SQL, split (and sorted) when shaped.
+_LISTS = ("themes", "addressed_to")
+
+_PUBLIC_NAMES = tuple(name for name, _ in PUBLIC)
+_PRIVATE_ONLY = tuple(name for name, _ in PRIVATE)
+assert (*_PUBLIC_NAMES, "responses") == tuple(SubmissionPublic.model_fields), "PUBLIC out of step"
+assert (*_PUBLIC_NAMES, "responses", *_PRIVATE_ONLY) == tuple(SubmissionPrivate.model_fields), (
+    "PRIVATE out of step"
+)
+_ID = _PUBLIC_NAMES.index("id")
+
+
+def _select(columns: Sequence[tuple[str, Any]]) -> sa.Select[Any]:
+    return sa.select(*(expression.label(name) for name, expression in columns))
+
+
+# A select of submissions with what a record page shows of each: add the conditions.
+PUBLIC_PROJECTION = _select(PUBLIC)
+PRIVATE_PROJECTION = _select(PUBLIC + PRIVATE)
+
+
+def view_query() -> sa.Select[Any]:
+    """`PUBLIC_PROJECTION`, to which the record page adds its filters and order:
+    `record_fields` makes its rows the page's items."""
+    return PUBLIC_PROJECTION
+
+
+def _shape(
+    rows: Sequence[Sequence[Any]], answers: dict[str, list[dict[str, Any]]], *, private: bool
+) -> list[dict[str, Any]]:
+    """Rows of a projection as plain dicts in the model's field order, by the declared
+    positions (a `Row`'s attributes cost more than the rest of the work together)."""
+    out = []
+    for row in rows:
+        fields = dict(zip(_PUBLIC_NAMES, row, strict=False))
+        for name in _LISTS:
+            fields[name] = _split(fields[name])
+        fields["responses"] = answers.get(row[_ID], [])
+        if private:
+            fields.update(zip(_PRIVATE_ONLY, row[len(_PUBLIC_NAMES) :], strict=True))
+        out.append(fields)
+    return out
+
+
+def record_fields(session: Session, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """The fields of the public views of rows of `view_query()`, as plain dicts in
+    `SubmissionPublic`'s field order, ids and instants as text, with their current
+    responses (one query, by the very ids of the rows)."""
+    answers = responses.texts(session, submission_ids=[row[_ID] for row in rows])
+    return _shape(rows, responses.by_submission(answers), private=False)
+
+
+@functools.cache
+def _by_ids(count: int, private: bool) -> Prepared:
+    projection = PRIVATE_PROJECTION if private else PUBLIC_PROJECTION
+    return Prepared(projection.where(one_of(_SUBMISSION.c.id, count, UUID_TEXT)))
+
+
+def view_fields(
+    session: Session, submissions: Sequence[Submission], *, view: View
+) -> list[dict[str, Any]]:
+    """The fields of the views of submissions, in the order given, as plain dicts: two
+    queries (the projection, the responses) for a page of any size."""
+    if not submissions:
+        return []
+    ids = [str(s.id) for s in submissions]
+    private = view == View.private
+    rows = _by_ids(len(ids), private).rows(session, one_of_values(ids))
+    answers = responses.by_submission(responses.texts(session, submission_ids=ids))
+    shaped = {fields["id"]: fields for fields in _shape(rows, answers, private=private)}
+    return [shaped[sid] for sid in ids]
+
+
+_PUBLIC_VIEWS = TypeAdapter(list[SubmissionPublic])
+_PRIVATE_VIEWS = TypeAdapter(list[SubmissionPrivate])
+
+
+def views(
+    session: Session, submissions: Sequence[Submission], *, view: View
+) -> list[SubmissionPublic]:
+    """The views of submissions (`view_fields`), validated in one call."""
+    fields = view_fields(session, submissions, view=view)
+    if view == View.private:
+        return list(_PRIVATE_VIEWS.validate_python(fields))
+    return _PUBLIC_VIEWS.validate_python(fields)
+
+
+def created_view(
+    submission: Submission, *, data: SubmissionCreate, author: User
+) -> SubmissionPrivate:
+    """The author's view of a submission just created, without a query (the hot path at
+    a deadline): its themes and addressees are those given (sorted and unique, as
+    `views` lists them), and it has no endorsements or responses yet."""
+    computed = {
+        "themes": data.themes,
+        "addressed_to": data.addressed_to,
+        "author": author_shown(
+            submission.attribution, handle=author.handle, organisation=submission.organisation
+        ),
+        "endorsement_count": 0,
+        "responses": [],
+    }
+    fields = {
+        name: computed[name] if name in computed else getattr(submission, name)
+        for name in SubmissionPrivate.model_fields
+    }
+    return SubmissionPrivate.model_validate(fields)
