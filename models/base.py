@@ -2,7 +2,8 @@
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
@@ -10,6 +11,8 @@ from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
 from api import clock
+
+E = TypeVar("E", bound=StrEnum)
 
 # Set before the first table is declared, so every constraint has a stable name.
 SQLModel.metadata.naming_convention = {
@@ -49,6 +52,39 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class EnumText(sa.types.TypeDecorator[E]):
+    """A column of one of an enum's values, stored as its text (a VARCHAR, no database enum
+    type, so a new value needs no DDL) and read back as the enum member: code compares
+    enum members, never `.value` strings. Text that is not a member fails on the way in."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
+
+
+def enum_field(
+    enum: type[E],
+    *,
+    length: int = 16,
+    default: E | None = None,
+    nullable: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """A column holding a member of `enum` (`EnumText`)."""
+    if default is not None or nullable:
+        kwargs["default"] = default
+    return Field(sa_type=EnumText(enum, length), nullable=nullable, **kwargs)
 
 
 def id_field() -> Any:

@@ -11,9 +11,10 @@ from pydantic import BaseModel, HttpUrl, StringConstraints, field_validator, mod
 from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
-from models.base import Strict, id_field, instant_field
+from models.base import Strict, enum_field, id_field, instant_field
 from models.submission import SubmissionPublic
 from models.types import Body, Line, Note
+from models.user import Role
 
 
 class CaseStatus(StrEnum):
@@ -55,7 +56,7 @@ class Case(SQLModel, table=True):
     summary: str = Field(default="", sa_type=sa.Text)
     # family contacts, sources: never public
     restricted_details: str | None = Field(default=None, sa_type=sa.Text)
-    review: str = Field(default=CaseReview.pending.value, max_length=16)
+    review: CaseReview = enum_field(CaseReview, default=CaseReview.pending)
     review_reason: str | None = Field(default=None, sa_type=sa.Text)
     # casefolded names, for search; matched only while consent stands
     search_names: str = Field(default="", max_length=410)
@@ -85,7 +86,7 @@ class CaseAccess(SQLModel, table=True):
     id: uuid.UUID = id_field()
     case_id: uuid.UUID = Field(foreign_key="case_file.id")
     user_id: uuid.UUID = Field(foreign_key="user_account.id")
-    role: str = Field(max_length=16)
+    role: Role = enum_field(Role)
     delegation: str | None = Field(default=None, max_length=8)
     at: datetime = instant_field(default_now=True)
 
@@ -97,7 +98,7 @@ class CaseTimelineEntry(SQLModel, table=True):
 
     id: uuid.UUID = id_field()
     case_id: uuid.UUID = Field(foreign_key="case_file.id", index=True)
-    status: str = Field(max_length=24)
+    status: CaseStatus = enum_field(CaseStatus, length=24)
     event_date: date
     note: str = Field(default="", sa_type=sa.Text)
     source_url: str | None = Field(default=None, max_length=500)

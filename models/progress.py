@@ -9,7 +9,7 @@ from pydantic import BaseModel, HttpUrl
 from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
-from models.base import Strict, id_field, instant_field
+from models.base import Strict, enum_field, id_field, instant_field
 from models.types import Note
 
 
@@ -35,8 +35,8 @@ class ProgressAssessment(SQLModel, table=True):
     id: uuid.UUID = id_field()
     target_type: str = Field(max_length=16)
     target_id: uuid.UUID
-    side: str = Field(max_length=16)
-    status: str = Field(max_length=16)
+    side: Side = enum_field(Side)
+    status: ProgressStatus = enum_field(ProgressStatus)
     note: str = Field(sa_type=sa.Text)
     evidence_url: str | None = Field(default=None, max_length=500)
     assessed_on: date

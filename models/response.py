@@ -9,7 +9,7 @@ from pydantic import BaseModel, model_validator
 from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
-from models.base import Strict, id_field, instant_field
+from models.base import Strict, enum_field, id_field, instant_field
 from models.types import Body, LanguageTag, Note
 
 
@@ -56,10 +56,10 @@ class ResponseRevision(SQLModel, table=True):
     id: uuid.UUID = id_field()
     response_id: uuid.UUID = Field(foreign_key="response.id")
     number: int
-    kind: str = Field(max_length=16)
+    kind: ResponseKind = enum_field(ResponseKind)
     body: str = Field(sa_type=sa.Text)
     language: str = Field(max_length=35)
-    reason_code: str | None = Field(default=None, max_length=40)
+    reason_code: ReasonCode | None = enum_field(ReasonCode, length=40, nullable=True)
     # why this revision was made; null for the first
     reason: str | None = Field(default=None, sa_type=sa.Text)
     official_id: uuid.UUID = Field(foreign_key="user_account.id")
@@ -75,7 +75,7 @@ class AnswerAssessment(SQLModel, table=True):
     id: uuid.UUID = id_field()
     response_id: uuid.UUID = Field(foreign_key="response.id", index=True)
     rater_id: uuid.UUID = Field(foreign_key="user_account.id")
-    rating: str = Field(max_length=16)
+    rating: Rating = enum_field(Rating)
     comment: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = instant_field(default_now=True)
     updated_at: datetime = instant_field(default_now=True)

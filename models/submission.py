@@ -9,7 +9,7 @@ from pydantic import BaseModel, model_validator
 from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
-from models.base import Strict, id_field, instant_field
+from models.base import Strict, enum_field, id_field, instant_field
 from models.response import ResponsePublic
 from models.types import Body, LanguageTag, Line, Note, Slug, Title
 
@@ -50,15 +50,15 @@ class Submission(SQLModel, table=True):
     id: uuid.UUID = id_field()
     round_id: uuid.UUID = Field(foreign_key="round.id")  # ix_submission_round_status_published
     author_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
-    kind: str = Field(max_length=16)
+    kind: Kind = enum_field(Kind)
     title: str = Field(max_length=200)
     body: str = Field(sa_type=sa.Text)
     language: str = Field(max_length=35)
-    attribution: str = Field(max_length=16)
+    attribution: Attribution = enum_field(Attribution)
     organisation: str | None = Field(default=None, max_length=200)
     # the case (person) a `case` submission is about
     case_id: uuid.UUID | None = Field(default=None, foreign_key="case_file.id", index=True)
-    status: str = Field(default=Status.pending.value, max_length=16)
+    status: Status = enum_field(Status, default=Status.pending)
     # why it was rejected or removed: shown to the author, never public
     status_reason: str | None = Field(default=None, sa_type=sa.Text)
     # casefolded title and body, for search that works the same on every database

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
-from models.base import Strict, id_field, instant_field
+from models.base import Strict, enum_field, id_field, instant_field
 from models.types import Email, Handle, Password
 
 
@@ -28,7 +28,7 @@ class User(SQLModel, table=True):
     handle_key: str = Field(max_length=32, unique=True)
     email: str | None = Field(default=None, max_length=254)
     password_hash: str = Field(max_length=255)
-    role: str = Field(max_length=16)
+    role: Role = enum_field(Role)
     delegation_id: uuid.UUID | None = Field(default=None, foreign_key="delegation.id", index=True)
     is_active: bool = True
     # bumped on logout and password change: older access tokens stop working
@@ -54,7 +54,7 @@ class Invitation(SQLModel, table=True):
 
     id: uuid.UUID = id_field()
     token_hash: str = Field(max_length=64, unique=True)
-    role: str = Field(max_length=16)
+    role: Role = enum_field(Role)
     delegation_id: uuid.UUID | None = Field(default=None, foreign_key="delegation.id")
     created_by_id: uuid.UUID = Field(foreign_key="user_account.id")
     created_at: datetime = instant_field(default_now=True)

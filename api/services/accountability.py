@@ -78,7 +78,7 @@ def _case_figures(session: Session, *, rnd: Round) -> CaseFigures:
         select(Submission.case_id)
         .where(
             Submission.round_id == rnd.id,
-            Submission.status == Status.published.value,
+            Submission.status == Status.published,
             col(Submission.case_id).is_not(None),
         )
         .distinct()
@@ -90,7 +90,7 @@ def _case_figures(session: Session, *, rnd: Round) -> CaseFigures:
         .join(Round, col(Round.id) == col(Submission.round_id))
         .where(
             col(Submission.case_id) == raised_here.c.case_id,
-            col(Submission.status) == Status.published.value,
+            col(Submission.status) == Status.published,
             col(Round.dialogue_id) == rnd.dialogue_id,
             col(Round.starts_at) < rnd.starts_at,
         )
@@ -132,7 +132,7 @@ def _latest_by_side(target_type: str, side: Side) -> sa.Subquery:
         )
         .where(
             col(ProgressAssessment.target_type) == target_type,
-            col(ProgressAssessment.side) == side.value,
+            col(ProgressAssessment.side) == side,
         )
         .subquery()
     )

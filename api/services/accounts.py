@@ -65,7 +65,7 @@ def create_user(
         handle_key=handle_key(handle),
         email=email,
         password_hash=password_hash,
-        role=role.value,
+        role=role,
         delegation_id=delegation_id,
     )
     session.add(user)
@@ -252,7 +252,7 @@ def invite(session: Session, *, data: InvitationCreate, admin: User) -> Invitati
     token = new_opaque_token()
     invitation = Invitation(
         token_hash=digest(token),
-        role=data.role.value,
+        role=role,
         delegation_id=data.delegation_id,
         created_by_id=admin.id,
         expires_at=datetime.now(UTC) + timedelta(hours=data.expires_in_hours),

@@ -45,9 +45,9 @@ def due(now: datetime, *, retention_days: int) -> sa.ColumnElement[bool]:
     return sa.and_(
         col(Submission.erased_at).is_(None),
         sa.or_(
-            col(Submission.status) == Status.withdrawn.value,
+            col(Submission.status) == Status.withdrawn,
             sa.and_(
-                col(Submission.status) == Status.removed.value,
+                col(Submission.status) == Status.removed,
                 col(Submission.removed_at) <= cutoff,
             ),
         ),
@@ -74,7 +74,7 @@ def purge_batch(session: Session, *, now: datetime, retention_days: int, into: P
     ).all()
     for submission in batch:
         erase(session, submission=submission)
-        if submission.status == Status.withdrawn.value:
+        if submission.status == Status.withdrawn:
             into.withdrawn += 1
         else:
             into.removed += 1

@@ -49,7 +49,7 @@ def _require_published_cases(session: Session, ids: list[uuid.UUID]) -> None:
         return
     found = set(
         session.exec(
-            select(Case.id).where(col(Case.id).in_(ids), Case.review == CaseReview.published.value)
+            select(Case.id).where(col(Case.id).in_(ids), Case.review == CaseReview.published)
         )
     )
     missing = sorted(str(i) for i in set(ids) - found)
@@ -114,7 +114,7 @@ def create_commitment(
         found = set(
             session.exec(
                 select(Submission.id).where(
-                    col(Submission.id).in_(subs), Submission.status == Status.published.value
+                    col(Submission.id).in_(subs), Submission.status == Status.published
                 )
             )
         )
@@ -142,7 +142,7 @@ def create_commitment(
         )
     session.flush()
     events.commitment_recorded(session, commitment=commitment)
-    if actor.role != Role.official.value:
+    if actor.role != Role.official:
         audit.record(
             session,
             actor=actor,
@@ -181,15 +181,15 @@ def assess(
     """Moderators assess for civil society; officials of the delegation concerned for it."""
     if can(actor.role, Permission.assess):
         side = Side.civil_society
-    elif actor.role == Role.official.value and actor.delegation_id == delegation_id:
+    elif actor.role == Role.official and actor.delegation_id == delegation_id:
         side = Side.delegation
     else:
         raise Forbidden("Only moderators and the delegation concerned assess progress.")
     assessment = ProgressAssessment(
         target_type=target_type,
         target_id=target_id,
-        side=side.value,
-        status=data.status.value,
+        side=side,
+        status=data.status,
         note=data.note,
         evidence_url=str(data.evidence_url) if data.evidence_url else None,
         assessed_on=data.assessed_on or clock.now().date(),

@@ -42,7 +42,7 @@ def _current_answer_exists(delegation_code: sa.BindParameter[str] | None) -> sa.
         )
         .where(
             col(Response.submission_id) == col(Submission.id),
-            col(ResponseRevision.kind) == ResponseKind.answer.value,
+            col(ResponseRevision.kind) == ResponseKind.answer,
         )
     )
     if delegation_code is not None:
@@ -63,7 +63,7 @@ def _page_query(
     the values bound at execution: built and compiled once per shape."""
     query = view_query().where(
         col(Submission.round_id) == sa.bindparam("round_id", type_=_COLUMNS.round_id.type),
-        col(Submission.status) == Status.published.value,
+        col(Submission.status) == Status.published,
     )
     if kind:
         query = query.where(col(Submission.kind) == sa.bindparam("kind", type_=sa.String))
@@ -198,9 +198,7 @@ def _seconds_between(session: Session, later: Any, earlier: Any) -> Any:
 def scorecard(session: Session, *, rnd: Round) -> Scorecard:
     now = clock.now()
     due_passed = now >= rnd.responses_due_at
-    published = (col(Submission.round_id) == rnd.id) & (
-        col(Submission.status) == Status.published.value
-    )
+    published = (col(Submission.round_id) == rnd.id) & (col(Submission.status) == Status.published)
     delegations = list(
         session.exec(
             select(Delegation)
@@ -249,7 +247,7 @@ def scorecard(session: Session, *, rnd: Round) -> Scorecard:
         )
         .join(ResponseRevision, current)
         .join(Submission, col(Submission.id) == col(Response.submission_id))
-        .where(published, col(ResponseRevision.kind) == ResponseKind.answer.value)
+        .where(published, col(ResponseRevision.kind) == ResponseKind.answer)
         .subquery()
     )
     medians = dict(

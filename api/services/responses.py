@@ -52,7 +52,7 @@ def get_or_404(session: Session, *, response_id: uuid.UUID) -> Response:
 def published_submission(session: Session, *, response: Response) -> Submission:
     """The response's submission; a response to an unpublished one does not exist publicly."""
     submission = session.get_one(Submission, response.submission_id)
-    if submission.status != Status.published.value:
+    if submission.status != Status.published:
         raise NotFound("No such response.")
     return submission
 
@@ -60,7 +60,7 @@ def published_submission(session: Session, *, response: Response) -> Submission:
 def create(
     session: Session, *, submission: Submission, data: ResponseCreate, official: User
 ) -> Response:
-    if submission.status != Status.published.value:
+    if submission.status != Status.published:
         raise NotFound("No such submission.")
     addressed = session.get(SubmissionAddressee, (submission.id, official.delegation_id))
     if official.delegation_id is None or addressed is None:
@@ -93,10 +93,10 @@ def create(
         ResponseRevision(
             response_id=response.id,
             number=1,
-            kind=data.kind.value,
+            kind=data.kind,
             body=data.body,
             language=data.language,
-            reason_code=data.reason_code.value if data.reason_code else None,
+            reason_code=data.reason_code if data.reason_code else None,
             official_id=official.id,
             created_at=now,
         )
@@ -146,10 +146,10 @@ def revise(
         ResponseRevision(
             response_id=response.id,
             number=response.revision_count,
-            kind=kind.value,
+            kind=kind,
             body=data.body,
             language=data.language or current.language,
-            reason_code=reason_code.value if reason_code else None,
+            reason_code=reason_code if reason_code else None,
             reason=data.reason,
             official_id=official.id,
             created_at=clock.now(),
@@ -188,14 +188,14 @@ def assess(
         existing = AnswerAssessment(
             response_id=response.id,
             rater_id=rater.id,
-            rating=data.rating.value,
+            rating=data.rating,
             comment=data.comment,
             created_at=now,
             updated_at=now,
         )
     else:
         existing.rating, existing.comment, existing.updated_at = (
-            data.rating.value,
+            data.rating,
             data.comment,
             now,
         )

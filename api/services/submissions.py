@@ -133,9 +133,7 @@ def create(session: Session, *, rnd: Round, data: SubmissionCreate, author: User
 def _require_case(session: Session, *, case_id: uuid.UUID, author: User) -> None:
     """A case submission points at a published case, or at one its author recorded."""
     case = session.get(Case, case_id)
-    if case is None or (
-        case.review != CaseReview.published.value and case.created_by_id != author.id
-    ):
+    if case is None or (case.review != CaseReview.published and case.created_by_id != author.id):
         raise Unprocessable("No such case.", field="case_id")
 
 
@@ -152,7 +150,7 @@ def view_for(submission: Submission, viewer: User | None) -> View:
         viewer.id == submission.author_id or can(viewer.role, Permission.moderate)
     ):
         return View.private
-    if submission.status == Status.published.value:
+    if submission.status == Status.published:
         return View.public
     raise NotFound("No such submission.")
 
@@ -167,7 +165,7 @@ def update(
     session: Session, *, submission: Submission, data: SubmissionUpdate, author: User
 ) -> Submission:
     own_or_404(submission, author)
-    if submission.status != Status.pending.value:
+    if submission.status != Status.pending:
         raise Conflict(f"Only a pending submission can be edited; this one is {submission.status}.")
     rnd = session.get_one(Round, submission.round_id)
     rounds.require_phase(rnd, Phase.accepting_submissions, action="editing a submission")
@@ -177,11 +175,11 @@ def update(
             setattr(submission, name, changes[name])
     attribution = changes.get("attribution") or submission.attribution
     organisation = changes.get("organisation", submission.organisation)
-    if attribution != Attribution.organisation.value:
+    if attribution != Attribution.organisation:
         organisation = None
     elif not organisation:
         raise Unprocessable("attribution `organisation` needs the organisation's name")
-    submission.attribution, submission.organisation = str(attribution), organisation
+    submission.attribution, submission.organisation = Attribution(attribution), organisation
     if data.themes is not None or data.addressed_to is not None:
         theme_ids = (
             themes.ids_for(session, slugs=sorted(set(data.themes)))
@@ -219,11 +217,11 @@ def withdraw(session: Session, *, submission: Submission, author: User) -> Submi
     """The author takes it back, at any time: it leaves every public view at once, and
     its text leaves the database (`erasure.erase`)."""
     own_or_404(submission, author)
-    if submission.status == Status.withdrawn.value:
+    if submission.status == Status.withdrawn:
         return submission
-    was_public = submission.status == Status.published.value
+    was_public = submission.status == Status.published
     now = clock.now()
-    submission.status = Status.withdrawn.value
+    submission.status = Status.withdrawn
     submission.withdrawn_at = now
     submission.updated_at = now
     session.add(submission)
@@ -235,7 +233,7 @@ def withdraw(session: Session, *, submission: Submission, author: User) -> Submi
 
 
 def endorse(session: Session, *, submission: Submission, activist: User) -> None:
-    if submission.status != Status.published.value:
+    if submission.status != Status.published:
         raise NotFound("No such submission.")
     if submission.author_id == activist.id:
         raise Conflict("Authors cannot endorse their own submission.")
@@ -255,10 +253,10 @@ def unendorse(session: Session, *, submission: Submission, activist: User) -> No
 
 
 # Which status each decision moves from, and to.
-TRANSITIONS: dict[Decision, tuple[frozenset[str], Status]] = {
-    Decision.publish: (frozenset({Status.pending.value}), Status.published),
-    Decision.reject: (frozenset({Status.pending.value}), Status.rejected),
-    Decision.remove: (frozenset({Status.pending.value, Status.published.value}), Status.removed),
+TRANSITIONS: dict[Decision, tuple[frozenset[Status], Status]] = {
+    Decision.publish: (frozenset({Status.pending}), Status.published),
+    Decision.reject: (frozenset({Status.pending}), Status.rejected),
+    Decision.remove: (frozenset({Status.pending, Status.published}), Status.removed),
 }
 
 
@@ -266,11 +264,11 @@ def moderate(
     session: Session, *, submission: Submission, data: ModerationCreate, moderator: User
 ) -> Submission:
     sources, target = TRANSITIONS[data.decision]
-    was_public = submission.status == Status.published.value
+    was_public = submission.status == Status.published
     if submission.status not in sources:
         raise Conflict(f"A {submission.status} submission cannot be given `{data.decision.value}`.")
     now = clock.now()
-    submission.status = target.value
+    submission.status = target
     submission.status_reason = data.reason if target != Status.published else None
     if target == Status.published:
         submission.published_at = now
@@ -317,7 +315,7 @@ def queue(
     session: Session, *, round_id: uuid.UUID | None, limit: int, cursor: str | None
 ) -> tuple[list[Submission], str | None]:
     """Pending submissions, oldest first (first come, first reviewed)."""
-    query = select(Submission).where(Submission.status == Status.pending.value)
+    query = select(Submission).where(Submission.status == Status.pending)
     if round_id is not None:
         query = query.where(Submission.round_id == round_id)
     return keyset_page(

@@ -82,13 +82,13 @@ def summaries(session: Session, cases: Sequence[Case]) -> list[CaseSummary]:
     rounds_raised = dict(
         session.exec(
             select(Submission.case_id, sa.func.count(sa.distinct(col(Submission.round_id))))
-            .where(col(Submission.case_id).in_(ids), Submission.status == Status.published.value)
+            .where(col(Submission.case_id).in_(ids), Submission.status == Status.published)
             .group_by(col(Submission.case_id))
         ).all()
     )
     out = []
     for c in cases:
-        status, since = current.get(c.id, (CaseStatus.unknown.value, None))
+        status, since = current.get(c.id, (CaseStatus.unknown, None))
         name, native = public_name(c)
         out.append(
             CaseSummary(
@@ -124,7 +124,7 @@ def detail(session: Session, *, case: Case, private: bool) -> CaseDetail:
         session.exec(
             select(Submission)
             .join(Round, col(Round.id) == col(Submission.round_id))
-            .where(Submission.case_id == case.id, Submission.status == Status.published.value)
+            .where(Submission.case_id == case.id, Submission.status == Status.published)
             .order_by(col(Round.starts_at), col(Submission.published_at))
         )
     )

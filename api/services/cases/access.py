@@ -53,7 +53,7 @@ def access(session: Session, *, case: Case, viewer: User | None) -> Access:
     default. Everyone else, officials of other delegations included, gets exactly the
     public view. Every such read by anyone but the recorder is logged."""
     # A case under review (or rejected, or removed) is its recorder's and the moderators'.
-    if case.review != CaseReview.published.value and not (
+    if case.review != CaseReview.published and not (
         is_recorder(case, viewer) or (viewer is not None and can(viewer.role, Permission.moderate))
     ):
         raise NotFound("No such case.")
@@ -80,7 +80,7 @@ def log_read(session: Session, *, case: Case, viewer: User) -> CaseAccess:
     """Append a read of the case's restricted details to its access log: who (the account,
     its role and delegation now) and when. Never an address."""
     code = None
-    if viewer.role == Role.official.value and viewer.delegation_id is not None:
+    if viewer.role == Role.official and viewer.delegation_id is not None:
         delegation = session.get(Delegation, viewer.delegation_id)
         code = delegation.code if delegation is not None else None
     entry = CaseAccess(case_id=case.id, user_id=viewer.id, role=viewer.role, delegation=code)

@@ -49,7 +49,7 @@ def create(session: Session, *, data: CaseCreate, activist: User) -> Case:
     session.add(
         CaseTimelineEntry(
             case_id=case.id,
-            status=data.status.value,
+            status=data.status,
             event_date=data.status_date,
             note="Status when the case was recorded.",
             created_by_id=activist.id,
@@ -62,11 +62,11 @@ def create(session: Session, *, data: CaseCreate, activist: User) -> Case:
 
 def moderate(session: Session, *, case: Case, data: CaseModeration, moderator: User) -> Case:
     if data.decision == CaseReview.removed:
-        if case.review != CaseReview.published.value:
+        if case.review != CaseReview.published:
             raise Conflict("Only a published case can be removed.")
-    elif case.review != CaseReview.pending.value:
+    elif case.review != CaseReview.pending:
         raise Conflict(f"This case was {case.review} already.")
-    case.review = data.decision.value
+    case.review = data.decision
     case.review_reason = data.reason
     if data.decision == CaseReview.published:
         case.published_at = clock.now()
@@ -108,7 +108,7 @@ def set_consent(session: Session, *, case: Case, data: CaseConsent, actor: User)
     case.name_consent = data.name_consent
     session.add(case)
     session.flush()
-    if changed and case.review == CaseReview.published.value:
+    if changed and case.review == CaseReview.published:
         kind = "case.consent_given" if data.name_consent else "case.consent_withdrawn"
         events.case_changed(session, case=case, event_type=kind)
     audit.record(
@@ -127,7 +127,7 @@ def add_timeline(
 ) -> CaseTimelineEntry:
     entry = CaseTimelineEntry(
         case_id=case.id,
-        status=data.status.value,
+        status=data.status,
         event_date=data.event_date,
         note=data.note,
         source_url=str(data.source_url) if data.source_url else None,
@@ -135,7 +135,7 @@ def add_timeline(
     )
     session.add(entry)
     session.flush()
-    if case.review == CaseReview.published.value:
+    if case.review == CaseReview.published:
         events.case_timeline(session, entry=entry)
     audit.record(
         session,
@@ -162,7 +162,7 @@ def page(
     query = (
         select(Case)
         .join(latest, latest.c.case_id == col(Case.id))
-        .where(Case.review == CaseReview.published.value)
+        .where(Case.review == CaseReview.published)
     )
     if q:
         needle = unicodedata.normalize("NFKC", q).casefold()
@@ -178,7 +178,7 @@ def page(
             .join(Theme, col(Theme.id) == col(SubmissionTheme.theme_id))
             .where(
                 col(Submission.case_id) == col(Case.id),
-                col(Submission.status) == Status.published.value,
+                col(Submission.status) == Status.published,
                 col(Theme.slug) == theme,
             )
             .exists()

@@ -41,7 +41,7 @@ def _case_dialogues(session: Session, *, case: Case) -> set[uuid.UUID]:
             .join(Submission, col(Submission.round_id) == col(Round.id))
             .where(
                 Submission.case_id == case.id,
-                col(Submission.status).in_((Status.published.value, Status.pending.value)),
+                col(Submission.status).in_((Status.published, Status.pending)),
             )
             .distinct()
         ).all()
