@@ -1,7 +1,7 @@
 """The record log: one ordered, hash-chained list of every public event."""
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -94,3 +94,8 @@ class Checkpoint(BaseModel):
     jws: str = PField(
         description="Compact JWS (ES256) over {seq, hash, at}; keys at /.well-known/jwks.json."
     )
+
+
+def iso(at: datetime) -> str:
+    """UTC, microseconds, Z: the one spelling of an instant in hashes and in the feed."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

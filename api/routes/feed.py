@@ -18,25 +18,13 @@ from api.deps import SessionDep, Tx
 from api.errors import error_responses
 from api.pagination import next_link
 from api.services import checkpoints
-from api.services.ledger import iso
-from models.ledger import Checkpoint, FeedEntry, FeedPage, RecordEntry, RecordHead
+from api.views import feed as feed_views
+from models.ledger import Checkpoint, FeedPage, RecordEntry, RecordHead, iso
 
 router = APIRouter(prefix="/api/v1", tags=["feed and export"])
 keys_router = APIRouter(tags=["feed and export"])
 
 MAX_FEED_LIMIT = 1000
-EXPORT_FIELDS = (
-    "seq",
-    "type",
-    "at",
-    "object_type",
-    "object_id",
-    "round_id",
-    "content_hash",
-    "prev_hash",
-    "hash",
-    "content",
-)
 
 AfterQuery = Annotated[
     int, Query(ge=0, le=2**62, description="Entries after this sequence number.")
@@ -44,30 +32,13 @@ AfterQuery = Annotated[
 RoundQuery = Annotated[uuid.UUID | None, Query(description="Only entries of this round.")]
 
 
-_RECORD_ENTRY: sa.Table = RecordEntry.__table__  # type: ignore[attr-defined]
 _RECORD_HEAD: sa.Table = RecordHead.__table__  # type: ignore[attr-defined]
-# `FeedEntry`'s fields in its order (the page is written from them as plain dicts) and
-# the column each comes from
-_FEED_FIELDS = tuple(FeedEntry.model_fields)
-_FEED_COLUMNS = tuple(_RECORD_ENTRY.c["event_type" if f == "type" else f] for f in _FEED_FIELDS)
-
-
-def _entries(
-    session: Session, after: int, limit: int, round_id: uuid.UUID | None
-) -> list[dict[str, Any]]:
-    """A page of the log as plain rows (a Core select: no ORM entities), each a dict in
-    `FeedEntry`'s field order."""
-    query = sa.select(*_FEED_COLUMNS).where(_RECORD_ENTRY.c.seq > after)
-    if round_id is not None:
-        query = query.where(_RECORD_ENTRY.c.round_id == round_id)
-    rows = session.connection().execute(query.order_by(_RECORD_ENTRY.c.seq).limit(limit))
-    return [dict(zip(_FEED_FIELDS, row, strict=True)) for row in rows]
 
 
 def _feed_page(
     session: Session, *, request: Request, after: int, limit: int, round_id: uuid.UUID | None
 ) -> Response:
-    items = _entries(session, after, limit, round_id)
+    items = feed_views.entries(session, after=after, limit=limit, round_id=round_id)
     head_seq = (
         session.connection()
         .execute(sa.select(_RECORD_HEAD.c.seq).where(_RECORD_HEAD.c.id == 1))
@@ -150,24 +121,12 @@ def _atom_entry(row: RecordEntry, base: str) -> str:
 def _stream(request: Request, round_id: uuid.UUID | None) -> Iterator[dict[str, Any]]:
     """Every entry, read with a server-side cursor in batches: constant memory."""
     engine: sa.Engine = request.app.state.engine
-    query = sa.select(RecordEntry.__table__).order_by(sa.column("seq"))  # type: ignore[attr-defined]
-    if round_id is not None:
-        query = query.where(sa.column("round_id") == round_id)
     with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=1000).execute(query)
+        result = conn.execution_options(stream_results=True, yield_per=1000).execute(
+            feed_views.export_query(round_id)
+        )
         for row in result.mappings():
-            yield {
-                "seq": row["seq"],
-                "type": row["event_type"],
-                "at": iso(row["at"]),
-                "object_type": row["object_type"],
-                "object_id": str(row["object_id"]),
-                "round_id": str(row["round_id"]) if row["round_id"] else None,
-                "content_hash": row["content_hash"],
-                "prev_hash": row["prev_hash"],
-                "hash": row["hash"],
-                "content": row["content"],
-            }
+            yield feed_views.export_item(row)
 
 
 @router.get(
@@ -205,7 +164,7 @@ def export_csv(request: Request, round_id: RoundQuery = None) -> StreamingRespon
 
     def rows() -> Iterator[bytes]:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=feed_views.EXPORT_FIELDS, lineterminator="\n")
         writer.writeheader()
         for item in _stream(request, round_id):
             content = item["content"]

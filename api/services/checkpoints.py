@@ -12,9 +12,9 @@ from jose import jws
 from sqlmodel import Session, col, select
 
 from api import clock
-from api.services.ledger import GENESIS, iso
+from api.services.ledger import GENESIS
 from api.services.signing_keys import ALGORITHM, Signer
-from models.ledger import Checkpoint, RecordHead, SigningKey
+from models.ledger import Checkpoint, RecordHead, SigningKey, iso
 
 
 def checkpoint(session: Session, *, signer: Signer) -> Checkpoint:

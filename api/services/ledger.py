@@ -5,14 +5,14 @@ import hashlib
 import json
 import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from api import clock
-from models.ledger import RecordEntry, RecordHead
+from models.ledger import RecordEntry, RecordHead, iso
 
 GENESIS = "0" * 64
 
@@ -50,11 +50,6 @@ def entry_hash(
     ]
     line = "|".join(fields)
     return hashlib.sha256(line.encode()).hexdigest()
-
-
-def iso(at: datetime) -> str:
-    """UTC, microseconds, Z: the one spelling of an instant in hashes and in the feed."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _lock_head(session: Session) -> RecordHead:

@@ -5,7 +5,8 @@ one module per object, holding its SQL projection and its shaping together.
 - `responses`: current responses with their ratings; `revisions`: a response's history;
 - `cases`: case summaries and details, and the naming-consent rule;
 - `progress`, `benchmarks`, `commitments`: benchmarks and commitments with their progress;
-- `record_log`: the content each public event writes to the record log.
+- `record_log`: the content each public event writes to the record log;
+- `feed`: a record-log entry as the feed and the exports show it.
 
 These modules import models and the SQL helpers only, never a service: services, the
 record-log writer and the record page all read through them.
