@@ -19,7 +19,7 @@ from models.dialogue import Dialogue
 from models.round import Phase, Round
 from models.submission import Status
 from models.user import Role, User
-from tests.api.test_errors import assert_problem
+from tests.client import assert_problem
 from tests.factories import window
 
 API = "/api/v1"

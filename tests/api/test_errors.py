@@ -13,6 +13,7 @@ from api.main import create_app
 from api.pagination import encode_cursor
 from models.dialogue import Dialogue
 from models.user import Invitation, Role, User
+from tests.client import LEAKS, assert_problem
 
 REGISTER = "/api/v1/auth/register"
 TOKEN = "/api/v1/auth/token"
@@ -20,23 +21,6 @@ DIALOGUES = "/api/v1/dialogues"
 INVITE = "/api/v1/invitations"
 MIB = 1024 * 1024
 TOO_LARGE = PayloadTooLarge().type
-LEAKS = ("Traceback", "sqlalchemy", "psycopg", "sqlite3", 'File "')
-
-
-def assert_problem(response, status: int | None = None) -> dict:
-    """A problem document, with the given status (or any 4xx), that leaks nothing."""
-    if status is None:
-        assert 400 <= response.status_code < 500, response.text
-    else:
-        assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    for leak in LEAKS:
-        assert leak.lower() not in response.text.lower(), response.text
-    body = response.json()
-    assert isinstance(body["type"], str) and body["type"]
-    assert isinstance(body["title"], str) and body["title"]
-    assert body["status"] == response.status_code
-    return body
 
 
 def assert_handled(response) -> None:

@@ -13,33 +13,12 @@ from api.pagination import encode_cursor
 from models.round import Phase
 from models.submission import Endorsement, Status, Submission
 from models.user import Role
+from tests.client import assert_problem
+from tests.client import submission_body as payload
 
-PROBLEM = "application/problem+json"
 ME = "/api/v1/me/submissions"
 QUEUE = "/api/v1/moderation/queue"
 AUDIT = "/api/v1/audit"
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["status"] == status and body["type"] and body["title"]
-    return body
-
-
-def payload(**override) -> dict:
-    body = {
-        "kind": "concern",
-        "title": "Detained labour lawyers",
-        "body": "Where are the labour lawyers detained in 2011 held, and on what charge?",
-        "language": "en",
-        "themes": ["labour-rights", "rule-of-law"],
-        "addressed_to": ["CN"],
-        "attribution": "anonymous",
-    }
-    body.update(override)
-    return {k: v for k, v in body.items() if v is not None}
 
 
 def submit(client, rnd, headers, **override):
