@@ -6,6 +6,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fastapi import FastAPI
+
+from api.config import Settings
+from api.main import create_app
+
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
@@ -38,6 +43,18 @@ def ok(response: Any, status: int = 200) -> Any:
     """The JSON body of a response that has exactly `status`."""
     assert response.status_code == status, response.text
     return response.json()
+
+
+def failing_app(settings: Settings, path: str = "/api/v1/boom") -> FastAPI:
+    """A fresh app with one more route, at `path`, that fails as an unexpected bug would,
+    naming `secret-internal-detail` (which must never reach the client)."""
+    app = create_app(settings)
+
+    @app.get(path)
+    def boom() -> None:
+        raise RuntimeError("secret-internal-detail")
+
+    return app
 
 
 def submission_body(**override: Any) -> dict[str, Any]:
