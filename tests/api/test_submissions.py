@@ -648,7 +648,10 @@ def test_every_decision_is_audited_with_its_reason(
 
     assert entries_for(published) == [("submission.publish", "submission", {})]
     assert entries_for(rejected) == [("submission.reject", "submission", {"reason": "Off topic"})]
-    assert entries_for(removed) == [("submission.remove", "submission", {"reason": "Doxxing"})]
+    assert entries_for(removed) == [  # newest first: removed, after it was published
+        ("submission.remove", "submission", {"reason": "Doxxing"}),
+        ("submission.publish", "submission", {}),
+    ]
     assert_problem(client.get(AUDIT, headers=moderator_headers), 403)
 
 
