@@ -19,6 +19,7 @@ from api.config import Settings, normalise_database_url
 from api.db import open_session
 from api.main import create_app
 from tests import factories
+from tests.client import Driver
 
 # Tables the migrations fill with reference data: kept between tests.
 REFERENCE_TABLES = {"alembic_version", "theme", "record_head", "signing_key"}
@@ -118,3 +119,8 @@ def db(engine: sa.Engine) -> Iterator[Session]:
 @pytest.fixture
 def make(db: Session, app: FastAPI) -> factories.Factory:
     return factories.Factory(db, app.state.security)
+
+
+@pytest.fixture
+def driver(client: TestClient, make: factories.Factory) -> Driver:
+    return Driver(client, make)

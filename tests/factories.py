@@ -1,6 +1,8 @@
 """Plain factories for test data, and real tokens for their users."""
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -8,13 +10,12 @@ from sqlmodel import Session, select
 
 from api import clock
 from api.security import Security
+from api.services import submissions
 from api.services.accounts import handle_key
-from api.services.submissions import search_text
 from models.dialogue import Delegation, Dialogue
 from models.response import Response, ResponseRevision
 from models.round import Phase, Round
-from models.submission import Status, Submission, SubmissionAddressee, SubmissionTheme
-from models.theme import Theme
+from models.submission import Decision, ModerationCreate, Status, Submission, SubmissionCreate
 from models.user import Role, User
 
 PASSWORD = "correct horse battery staple"
@@ -44,6 +45,21 @@ def window(phase: Phase, now: datetime | None = None) -> dict[str, datetime]:
     return {name: now + hours * HOUR for name, hours in zip(names, offsets, strict=True)}
 
 
+@contextmanager
+def _clock_at(instant: datetime | None) -> Iterator[None]:
+    """The services read the time from `api.clock.now`: hold it at `instant` (None:
+    leave the real clock) while a factory makes something happen then."""
+    if instant is None:
+        yield
+        return
+    real = clock.now
+    clock.now = lambda: instant  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        clock.now = real  # type: ignore[method-assign]
+
+
 @cache
 def _password_hash(security: Security) -> str:
     # Hash once per run: Argon2 is slow on purpose.
@@ -54,6 +70,8 @@ class Factory:
     def __init__(self, session: Session, security: Security) -> None:
         self.session = session
         self.security = security
+        self._ticks = 0
+        self._moderating: User | None = None
 
     def user(
         self,
@@ -147,37 +165,60 @@ class Factory:
         themes: tuple[str, ...] = ("labour-rights",),
         published_at: datetime | None = None,
     ) -> Submission:
-        """A submission written straight to the database (bypassing phase rules)."""
+        """A submission in `status`, made as the API makes it: submitted through
+        `submissions.create` while its round accepts submissions (the clock is set inside
+        that window when now is not), then moderated or withdrawn through the services,
+        so the record log and audit hold what they would (publishing at `published_at`)."""
         author = author or self.user(Role.activist)
-        now = clock.now()
-        submission = Submission(
-            round_id=rnd.id,
-            author_id=author.id,
-            kind=kind,
-            title=title,
-            body=body,
-            language=language,
-            attribution=attribution,
-            organisation=organisation,
-            status=status.value,
-            search_text=search_text(title, body),
-            created_at=now,
-            updated_at=now,
-            published_at=(published_at or now) if status == Status.published else None,
+        data = SubmissionCreate.model_validate(
+            {
+                "kind": kind,
+                "title": title,
+                "body": body,
+                "language": language,
+                "attribution": attribution,
+                "organisation": organisation,
+                "addressed_to": list(addressed_to),
+                "themes": list(themes),
+            }
         )
-        self.session.add(submission)
-        self.session.flush()
-        for code in addressed_to:
-            self.session.add(
-                SubmissionAddressee(
-                    submission_id=submission.id, delegation_id=self.delegation_of(rnd, code).id
+        with _clock_at(self._submitting_instant(rnd)):
+            created = submissions.create(self.session, rnd=rnd, data=data, author=author)
+        self.session.commit()
+        submission = self.session.get_one(Submission, created.id)
+        if status == Status.withdrawn:
+            submissions.withdraw(self.session, submission=submission, author=author)
+        elif status != Status.pending:
+            decision = {
+                Status.published: Decision.publish,
+                Status.rejected: Decision.reject,
+                Status.removed: Decision.remove,
+            }[status]
+            reason = None if decision == Decision.publish else "Set by the test's arrangement."
+            with _clock_at(published_at):
+                submissions.moderate(
+                    self.session,
+                    submission=submission,
+                    data=ModerationCreate(decision=decision, reason=reason),
+                    moderator=self._moderator(),
                 )
-            )
-        for slug in themes:
-            theme = self.session.exec(select(Theme).where(Theme.slug == slug)).one()
-            self.session.add(SubmissionTheme(submission_id=submission.id, theme_id=theme.id))
         self.session.commit()
         return submission
+
+    def _submitting_instant(self, rnd: Round) -> datetime | None:
+        """None (the real clock) while the round accepts submissions; otherwise an
+        instant inside its window, a microsecond later for each submission so that
+        creation order stays the order they were made in."""
+        now = clock.now()
+        if rnd.submissions_open_at <= now < rnd.submissions_close_at:
+            return None
+        self._ticks += 1
+        return rnd.submissions_close_at - HOUR / 2 + timedelta(microseconds=self._ticks)
+
+    def _moderator(self) -> User:
+        if self._moderating is None:
+            self._moderating = self.user(Role.moderator)
+        return self._moderating
 
     def official(self, rnd: Round, code: str = "CN") -> User:
         return self.user(Role.official, delegation=self.delegation_of(rnd, code))

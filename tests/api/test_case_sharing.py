@@ -25,7 +25,7 @@ from tests.api.test_cases import (
     published_case,
     submit_case,
 )
-from tests.api.test_errors import assert_problem
+from tests.client import assert_problem
 
 API = "/api/v1"
 

@@ -19,7 +19,7 @@ from models.dialogue import Dialogue
 from models.round import Phase, Round
 from models.submission import Status
 from models.user import Role, User
-from tests.api.test_errors import assert_problem
+from tests.client import assert_problem
 from tests.factories import window
 
 API = "/api/v1"
@@ -91,15 +91,6 @@ def submit_case(client, make, rnd: Round, author: User, case_id: str, **changes:
     r = client.post(f"{API}/rounds/{rnd.id}/submissions", json=body, headers=make.headers(author))
     assert r.status_code == 201, r.text
     return r.json()["id"]
-
-
-def publish_submission(client, make, moderator: User, submission_id: str) -> None:
-    r = client.post(
-        f"{API}/submissions/{submission_id}/moderation",
-        json={"decision": "publish"},
-        headers=make.headers(moderator),
-    )
-    assert r.status_code == 200, r.text
 
 
 def link_case(db, submission, case_id: str) -> None:
@@ -375,13 +366,13 @@ def containing(outputs: dict[str, str], secret: str) -> set[str]:
 
 
 def test_withdrawing_consent_removes_the_name_from_every_public_output_at_once(
-    client, make, db, people
+    client, make, db, people, driver
 ):
     activist, other, moderator = people
     rnd = make.round(phase=Phase.accepting_submissions)
     case_id = published_case(client, make, activist, moderator)
     sid = submit_case(client, make, rnd, activist, case_id)
-    publish_submission(client, make, moderator, sid)
+    driver.publish(moderator, sid)
     set_phase(db, rnd, Phase.accepting_responses)
     official = make.official(rnd, "CN")
     answer = client.post(
@@ -688,13 +679,13 @@ def test_case_submissions_must_point_at_a_case_they_may_use(client, make, people
     assert ok.json()["case_id"] == case_id
 
 
-def test_raising_a_case_in_a_later_round_links_the_rounds(client, make, db, people):
+def test_raising_a_case_in_a_later_round_links_the_rounds(client, make, db, people, driver):
     activist, other, moderator = people
     first = make.round(phase=Phase.accepting_submissions)
     case_id = published_case(client, make, activist, moderator)
 
     s1 = submit_case(client, make, first, activist, case_id, title="Release him (2012)")
-    publish_submission(client, make, moderator, s1)
+    driver.publish(moderator, s1)
     set_phase(db, first, Phase.concluded)
     official = make.official(first, "CN")
     reply = client.post(
@@ -711,7 +702,7 @@ def test_raising_a_case_in_a_later_round_links_the_rounds(client, make, db, peop
 
     second = make.round(first_dialogue(db, first), phase=Phase.accepting_submissions)
     s2 = submit_case(client, make, second, other, case_id, title="Still held (2013)")
-    publish_submission(client, make, moderator, s2)
+    driver.publish(moderator, s2)
     s3 = submit_case(client, make, second, activist, case_id, title="Not yet published")
     set_phase(db, second, Phase.accepting_responses)
     answer = client.post(

@@ -217,7 +217,12 @@ def test_a_removed_text_stays_for_moderators_then_purge_erases_it(
 def test_the_purge_erases_text_withdrawn_before_erasure_existed(engine, make, people):
     rnd, author, _headers, _moderator = people
     title, body, marker = marked("L")
-    make.submission(rnd, author=author, status=Status.withdrawn, title=title, body=body)
+    submission = make.submission(rnd, author=author, status=Status.pending, title=title, body=body)
+    # withdrawn as code before erasure left it: the status changed, the text stayed
+    submission.status = Status.withdrawn.value
+    submission.withdrawn_at = submission.updated_at = clock.now()
+    make.session.add(submission)
+    make.session.commit()
     assert found_in_tables(engine, marker) == ["submission"]
     purged = erasure.purge(engine, retention_days=30)
     assert (purged.withdrawn, purged.removed) == (1, 0)

@@ -15,6 +15,7 @@ from api.docs import hashed_policy
 from api.main import create_app
 from models.round import Phase
 from models.user import Role
+from tests.client import failing_app
 
 API = "/api/v1"
 BASE_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -94,13 +95,7 @@ def test_the_413_sent_before_the_app_carries_them(client):
 
 
 def test_the_last_line_500_carries_them(settings):
-    app = create_app(settings)
-
-    @app.get("/boom")
-    def boom() -> None:
-        raise RuntimeError("boom")
-
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(failing_app(settings, "/boom"), raise_server_exceptions=False) as client:
         r = client.get("/boom")
     assert r.status_code == 500
     assert_secured(r)

@@ -8,6 +8,7 @@ official of the delegation concerned) and `another_owner` (someone of the same r
 who does not own it). Every case arranges its own data with the factories.
 """
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,12 +18,16 @@ from typing import Any
 import pytest
 
 from api import clock
+from api.services import accounts, progress
 from api.services import rounds as round_service
+from models.benchmark import Benchmark, BenchmarkCreate
 from models.case import Case, CaseReview
+from models.commitment import Commitment, CommitmentCreate
 from models.dialogue import Dialogue
 from models.round import Phase
 from models.submission import Endorsement, Status
-from models.user import Role, User
+from models.user import InvitationCreate, Role, User
+from tests.client import assert_problem
 from tests.factories import HOUR, PASSWORD, Factory, window
 
 API = "/api/v1"
@@ -53,6 +58,7 @@ class Call:
     json: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     callers: dict[str, User] = field(default_factory=dict)
+    form: dict[str, str] | None = None
 
 
 def _z(at: datetime) -> str:
@@ -89,6 +95,31 @@ def _answered(make: Factory, *, phase: Phase = Phase.accepting_responses) -> tup
 
 def register(make: Factory) -> Call:
     return Call("POST", f"{API}/auth/register", {"handle": _unique("new"), "password": PASSWORD})
+
+
+def sign_in(make: Factory) -> Call:
+    account = make.user()
+    form = {"username": account.handle, "password": PASSWORD}
+    return Call("POST", f"{API}/auth/token", form=form)
+
+
+def refresh(make: Factory) -> Call:
+    pair = accounts.issue_tokens(make.session, make.security, user=make.user())
+    make.session.commit()
+    return Call("POST", f"{API}/auth/refresh", {"refresh_token": pair.refresh_token})
+
+
+def sign_out(make: Factory) -> Call:
+    return Call("POST", f"{API}/auth/logout")
+
+
+def accept_invitation(make: Factory) -> Call:
+    invitation = accounts.invite(
+        make.session, data=InvitationCreate(role="moderator"), admin=make.user(Role.admin)
+    )
+    make.session.commit()
+    body = {"token": invitation.token, "handle": _unique("invited"), "password": PASSWORD}
+    return Call("POST", f"{API}/auth/accept-invitation", body)
 
 
 def create_dialogue(make: Factory) -> Call:
@@ -293,6 +324,70 @@ def _case_action(
     return arrange
 
 
+# --- benchmarks and commitments --------------------------------------------------
+
+
+def _benchmark(make: Factory) -> tuple[Any, Benchmark]:
+    """A CN benchmark, adopted (through the service) before the session of its round."""
+    rnd = make.round(phase=Phase.awaiting_session)
+    data = BenchmarkCreate(delegation="CN", title="Release the lawyer", description="Free him.")
+    benchmark = progress.create_benchmark(
+        make.session, rnd=rnd, data=data, moderator=make.user(Role.moderator)
+    )
+    make.session.commit()
+    return rnd, benchmark
+
+
+def _commitment(make: Factory) -> tuple[Any, Commitment, User]:
+    """A CN commitment, recorded (through the service) by a CN official in session."""
+    rnd = make.round(phase=Phase.in_session)
+    cn = make.official(rnd, "CN")
+    data = CommitmentCreate(text="Will reply in writing on each case raised.")
+    commitment = progress.create_commitment(make.session, rnd=rnd, data=data, actor=cn)
+    make.session.commit()
+    return rnd, commitment, cn
+
+
+def create_benchmark(make: Factory) -> Call:
+    rnd = make.round(phase=Phase.awaiting_session)
+    body = {"delegation": "CN", "title": "Release the lawyer", "description": "Free him."}
+    return Call("POST", f"{API}/rounds/{rnd.id}/benchmarks", body)
+
+
+def create_commitment(make: Factory) -> Call:
+    rnd = make.round(phase=Phase.in_session)
+    body = {"delegation": "CN", "text": "Will reply in writing on each case raised."}
+    return Call(
+        "POST",
+        f"{API}/rounds/{rnd.id}/commitments",
+        body,
+        callers={OWNER: make.official(rnd, "CN"), ANOTHER_OWNER: make.official(rnd, "US")},
+    )
+
+
+PROGRESS = {"status": "in_progress", "note": "Some steps taken."}
+
+
+def assess_benchmark(make: Factory) -> Call:
+    rnd, benchmark = _benchmark(make)
+    return Call(
+        "POST",
+        f"{API}/benchmarks/{benchmark.id}/assessments",
+        PROGRESS,
+        callers={OWNER: make.official(rnd, "CN"), ANOTHER_OWNER: make.official(rnd, "US")},
+    )
+
+
+def assess_commitment(make: Factory) -> Call:
+    rnd, commitment, cn = _commitment(make)
+    return Call(
+        "POST",
+        f"{API}/commitments/{commitment.id}/assessments",
+        PROGRESS,
+        callers={OWNER: cn, ANOTHER_OWNER: make.official(rnd, "US")},
+    )
+
+
 # --- the public record: every role reads it --------------------------------------
 
 
@@ -329,6 +424,16 @@ MODERATORS_200 = {ANONYMOUS: 401, ACTIVIST: 403, OFFICIAL: 403, MODERATOR: 200, 
 MATRIX: dict[str, tuple[Callable[[Factory], Call], dict[str, int]]] = {
     "register": (
         register,
+        {ANONYMOUS: 201, ACTIVIST: 201, OFFICIAL: 201, MODERATOR: 201, ADMIN: 201},
+    ),
+    "sign-in": (sign_in, ALL_200),
+    "refresh": (refresh, ALL_200),
+    "sign-out": (
+        sign_out,
+        {ANONYMOUS: 401, ACTIVIST: 204, OFFICIAL: 204, MODERATOR: 204, ADMIN: 204},
+    ),
+    "accept-invitation": (
+        accept_invitation,
         {ANONYMOUS: 201, ACTIVIST: 201, OFFICIAL: 201, MODERATOR: 201, ADMIN: 201},
     ),
     "create-dialogue": (create_dialogue, ADMIN_ONLY_201),
@@ -434,6 +539,22 @@ MATRIX: dict[str, tuple[Callable[[Factory], Call], dict[str, int]]] = {
         _case_action("GET", "access-log", None),
         {ANONYMOUS: 401, OWNER: 200, ANOTHER_OWNER: 403, OFFICIAL: 403, MODERATOR: 200, ADMIN: 200},
     ),
+    "create-benchmark": (
+        create_benchmark,
+        {ANONYMOUS: 401, ACTIVIST: 403, OFFICIAL: 403, MODERATOR: 201, ADMIN: 201},
+    ),
+    "create-commitment": (
+        create_commitment,
+        {ANONYMOUS: 401, ACTIVIST: 403, OWNER: 201, ANOTHER_OWNER: 403, MODERATOR: 201, ADMIN: 201},
+    ),
+    "assess-benchmark": (
+        assess_benchmark,
+        {ANONYMOUS: 401, ACTIVIST: 403, OWNER: 201, ANOTHER_OWNER: 403, MODERATOR: 201, ADMIN: 201},
+    ),
+    "assess-commitment": (
+        assess_commitment,
+        {ANONYMOUS: 401, ACTIVIST: 403, OWNER: 201, ANOTHER_OWNER: 403, MODERATOR: 201, ADMIN: 201},
+    ),
     **{name: (_public_read(template), ALL_200) for name, template in PUBLIC_READS.items()},
 }
 
@@ -475,9 +596,43 @@ def test_role_matrix(client, make, action, column, expected):
     caller = _caller(make, call, column)
     headers = {**call.headers, **(make.headers(caller) if caller else {})}
 
-    r = client.request(call.method, call.path, json=call.json, headers=headers)
+    r = client.request(call.method, call.path, json=call.json, data=call.form, headers=headers)
 
     assert r.status_code == expected, r.text
     if expected >= 400:
-        assert r.headers["content-type"].startswith("application/problem+json")
-        assert r.json()["status"] == expected
+        assert_problem(r, expected)
+
+
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _operation(template: str) -> re.Pattern[str]:
+    """A pattern matching the paths an OpenAPI path template stands for."""
+    return re.compile(
+        "".join(
+            "[^/]+" if part.startswith("{") else re.escape(part)
+            for part in re.split(r"(\{[^}]+\})", template)
+        )
+    )
+
+
+def test_the_matrix_has_a_row_for_every_write_operation(app, make):
+    """A new POST, PUT, PATCH or DELETE in the OpenAPI document needs its row above."""
+    operations = {
+        (method.upper(), template): _operation(template)
+        for template, item in app.openapi()["paths"].items()
+        for method in item
+        if method.upper() in WRITES
+    }
+    covered = set()
+    for action, (arrange, _cells) in MATRIX.items():
+        call = arrange(make)
+        matches = [
+            key
+            for key, pattern in operations.items()
+            if key[0] == call.method and pattern.fullmatch(call.path.split("?")[0])
+        ]
+        if call.method in WRITES:
+            assert len(matches) == 1, f"{action}: {call.method} {call.path} is no operation"
+        covered.update(matches)
+    assert sorted(set(operations) - covered) == []

@@ -11,7 +11,7 @@ from models.dialogue import Dialogue
 from models.round import Phase, Round
 from models.submission import Status
 from models.user import Role, User
-from tests.api.test_errors import assert_problem
+from tests.client import assert_problem
 
 API = "/api/v1"
 BEFORE_SESSION = [Phase.upcoming, Phase.accepting_submissions, Phase.awaiting_session]

@@ -1,6 +1,8 @@
 """Responses: who may answer, when, once per delegation; open revisions guarded by If-Match;
 civil society's ratings shown as counts, never with the raters."""
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -258,7 +260,8 @@ def test_a_revision_shows_everywhere_and_keeps_the_history(client, make):
         (1, ANSWER["body"], None),
         (2, "He was released on 3 May.", "Update."),
     ]
-    assert all(x["published_at"].endswith("Z") or "+00:00" in x["published_at"] for x in items)
+    for x in items:  # UTC, written with a Z
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z", x["published_at"]), x
     assert items[0]["published_at"] <= items[1]["published_at"]
     assert str(official.id) not in history.text and official.handle not in history.text
 

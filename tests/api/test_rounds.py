@@ -17,12 +17,12 @@ from models.audit import AuditEntry
 from models.round import Phase, Round
 from models.theme import Theme
 from models.user import Role
+from tests.client import assert_problem
 from tests.factories import window
 
 DIALOGUES = "/api/v1/dialogues"
 THEMES = "/api/v1/themes"
 AUDIT = "/api/v1/audit"
-PROBLEM = "application/problem+json"
 INSTANTS = (
     "submissions_open_at",
     "submissions_close_at",
@@ -45,14 +45,6 @@ def iso(value: datetime) -> str:
 
 def instants_for(phase: Phase) -> dict[str, str]:
     return {name: iso(value) for name, value in window(phase).items()}
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["status"] == status and body["type"] and body["title"]
-    return body
 
 
 @pytest.fixture

@@ -13,33 +13,12 @@ from api.pagination import encode_cursor
 from models.round import Phase
 from models.submission import Endorsement, Status, Submission
 from models.user import Role
+from tests.client import assert_problem
+from tests.client import submission_body as payload
 
-PROBLEM = "application/problem+json"
 ME = "/api/v1/me/submissions"
 QUEUE = "/api/v1/moderation/queue"
 AUDIT = "/api/v1/audit"
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["status"] == status and body["type"] and body["title"]
-    return body
-
-
-def payload(**override) -> dict:
-    body = {
-        "kind": "concern",
-        "title": "Detained labour lawyers",
-        "body": "Where are the labour lawyers detained in 2011 held, and on what charge?",
-        "language": "en",
-        "themes": ["labour-rights", "rule-of-law"],
-        "addressed_to": ["CN"],
-        "attribution": "anonymous",
-    }
-    body.update(override)
-    return {k: v for k, v in body.items() if v is not None}
 
 
 def submit(client, rnd, headers, **override):
@@ -669,7 +648,10 @@ def test_every_decision_is_audited_with_its_reason(
 
     assert entries_for(published) == [("submission.publish", "submission", {})]
     assert entries_for(rejected) == [("submission.reject", "submission", {"reason": "Off topic"})]
-    assert entries_for(removed) == [("submission.remove", "submission", {"reason": "Doxxing"})]
+    assert entries_for(removed) == [  # newest first: removed, after it was published
+        ("submission.remove", "submission", {"reason": "Doxxing"}),
+        ("submission.publish", "submission", {}),
+    ]
     assert_problem(client.get(AUDIT, headers=moderator_headers), 403)
 
 
