@@ -1,8 +1,7 @@
 """Plain factories for test data, and real tokens for their users."""
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -45,19 +44,10 @@ def window(phase: Phase, now: datetime | None = None) -> dict[str, datetime]:
     return {name: now + hours * HOUR for name, hours in zip(names, offsets, strict=True)}
 
 
-@contextmanager
-def _clock_at(instant: datetime | None) -> Iterator[None]:
-    """The services read the time from `api.clock.now`: hold it at `instant` (None:
-    leave the real clock) while a factory makes something happen then."""
-    if instant is None:
-        yield
-        return
-    real = clock.now
-    clock.now = lambda: instant  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        clock.now = real  # type: ignore[method-assign]
+def _clock_at(instant: datetime | None) -> AbstractContextManager[object]:
+    """The clock held at `instant` (None: the real clock) while a factory makes something
+    happen then."""
+    return nullcontext() if instant is None else clock.frozen(instant)
 
 
 @cache
