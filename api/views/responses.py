@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from pydantic import TypeAdapter
 from sqlmodel import Session
 
-from api.sql.json_text import UUID_TEXT, instant_text, uuid_text
+from api.sql.json_text import UUID_TEXT, enum_text, instant_text, uuid_text
 from api.sql.prepared import Prepared, one_of, one_of_values
 from api.views.tables import table
 from models.dialogue import Delegation
@@ -51,10 +51,10 @@ COLUMNS: tuple[tuple[str, Any], ...] = (
     ("id", uuid_text(_RESPONSE.c.id)),
     ("submission_id", uuid_text(_RESPONSE.c.submission_id)),
     ("delegation", _DELEGATION.c.code),
-    ("kind", _REVISION.c.kind),
+    ("kind", enum_text(_REVISION.c.kind)),
     ("body", _REVISION.c.body),
     ("language", _REVISION.c.language),
-    ("reason_code", _REVISION.c.reason_code),
+    ("reason_code", enum_text(_REVISION.c.reason_code)),
     ("responded_at", instant_text(_RESPONSE.c.responded_at)),
     ("updated_at", instant_text(_REVISION.c.created_at)),
     ("revision_count", _RESPONSE.c.revision_count),

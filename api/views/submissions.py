@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from pydantic import TypeAdapter
 from sqlmodel import Session
 
-from api.sql.json_text import UUID_TEXT, comma_joined, instant_text, uuid_text
+from api.sql.json_text import UUID_TEXT, comma_joined, enum_text, instant_text, uuid_text
 from api.sql.prepared import Prepared, one_of, one_of_values
 from api.views import responses
 from api.views.tables import table
@@ -109,13 +109,13 @@ _ENDORSEMENT_COUNT = (
 PUBLIC: tuple[tuple[str, Any], ...] = (
     ("id", uuid_text(_SUBMISSION.c.id)),
     ("round_id", uuid_text(_SUBMISSION.c.round_id)),
-    ("kind", _SUBMISSION.c.kind),
+    ("kind", enum_text(_SUBMISSION.c.kind)),
     ("title", _SUBMISSION.c.title),
     ("body", _SUBMISSION.c.body),
     ("language", _SUBMISSION.c.language),
     ("themes", _joined_names(_SUBMISSION_THEME, _THEME, "theme_id", "slug")),
     ("addressed_to", _joined_names(_SUBMISSION_ADDRESSEE, _DELEGATION, "delegation_id", "code")),
-    ("attribution", _SUBMISSION.c.attribution),
+    ("attribution", enum_text(_SUBMISSION.c.attribution)),
     ("author", _author()),
     ("case_id", uuid_text(_SUBMISSION.c.case_id)),
     ("published_at", instant_text(_SUBMISSION.c.published_at)),
@@ -123,7 +123,7 @@ PUBLIC: tuple[tuple[str, Any], ...] = (
 )
 # What the author and moderators see besides, `SubmissionPrivate`'s own fields in order.
 PRIVATE: tuple[tuple[str, Any], ...] = (
-    ("status", _SUBMISSION.c.status),
+    ("status", enum_text(_SUBMISSION.c.status)),
     ("status_reason", _SUBMISSION.c.status_reason),
     ("created_at", instant_text(_SUBMISSION.c.created_at)),
     ("updated_at", instant_text(_SUBMISSION.c.updated_at)),
