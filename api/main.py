@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import __version__, background, docs, errors
+from api import __version__, background, docs, errors, lifecycle
 from api.cache import ResponseCache
 from api.config import Settings, get_settings
 from api.db import Gate, default_concurrency, make_engine, writer
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # made here, in the loop that serves the app: anyio's semaphores and limiters
         # belong to the loop that made them (a TestClient runs each app in its own)
         app.state.gate = Gate.open(engine, settings.db_concurrency or default_concurrency(engine))
+        closing = lifecycle.open(app.state)
         security.open_lane()
         signer = signing_keys.ensure(engine, key_store, production=settings.env == "production")
         app.state.signing_keys = signing_keys.Keys(key_store, signer)
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            closing.set()
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
