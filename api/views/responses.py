@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from api.sql.json_text import UUID_TEXT, enum_text, instant_text, uuid_text
 from api.sql.prepared import Prepared, one_of, one_of_values
-from api.views.tables import table
+from api.views.tables import rows_to_dicts, table
 from models.dialogue import Delegation
 from models.response import AnswerAssessment, Rating, Response, ResponsePublic, ResponseRevision
 from models.round import Round
@@ -61,7 +61,6 @@ COLUMNS: tuple[tuple[str, Any], ...] = (
     ("late", _RESPONSE.c.responded_at > _ROUND.c.responses_due_at),
 )
 _NAMES = tuple(name for name, _ in COLUMNS)
-_SUBMISSION_ID = _NAMES.index("submission_id")
 assert (*_NAMES, "ratings") == tuple(ResponsePublic.model_fields), "COLUMNS out of step"
 
 PROJECTION = (
@@ -91,14 +90,18 @@ def _by(key: str, count: int) -> Prepared:
     return Prepared(PROJECTION.where(one_of(_RESPONSE.c[key], count, UUID_TEXT)))
 
 
+# A row of `PROJECTION` as `ResponsePublic`'s fields, the ratings as one dict.
+_RATINGS_DICT = "{" + ", ".join(f"{rating!r}: {rating}" for rating in _RATINGS) + "}"
+_SHAPE = rows_to_dicts(
+    (*_NAMES, *_RATINGS), [*((name, name) for name in _NAMES), ("ratings", _RATINGS_DICT)], {}
+)
+
+
 def by_submission(rows: Sequence[Sequence[Any]]) -> dict[str, list[dict[str, Any]]]:
     """Rows of `PROJECTION` as the fields of `ResponsePublic`, by submission id (text)."""
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    width = len(_NAMES)
-    for row in rows:
-        fields = dict(zip(_NAMES, row[:width], strict=True))
-        fields["ratings"] = dict(zip(_RATINGS, row[width:], strict=True))
-        out[row[_SUBMISSION_ID]].append(fields)
+    for fields in _SHAPE(rows, None):
+        out[fields["submission_id"]].append(fields)
     return out
 
 

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from api.sql.json_text import UUID_TEXT, comma_joined, enum_text, instant_text, uuid_text
 from api.sql.prepared import Prepared, one_of, one_of_values
 from api.views import responses
-from api.views.tables import table
+from api.views.tables import RowsToDicts, rows_to_dicts, table
 from models.dialogue import Delegation
 from models.submission import (
     Attribution,
@@ -155,21 +155,23 @@ def view_query() -> sa.Select[Any]:
     return PUBLIC_PROJECTION
 
 
+def _shaper(private: bool) -> RowsToDicts:
+    """Rows of the projection (with `PRIVATE` if `private`) as dicts in the model's field
+    order, `extra` being the responses by submission id (text)."""
+    names = _PUBLIC_NAMES + (_PRIVATE_ONLY if private else ())
+    fields = [(name, f"_split({name})" if name in _LISTS else name) for name in _PUBLIC_NAMES]
+    fields.append(("responses", "extra.get(id, [])"))
+    fields += [(name, name) for name in _PRIVATE_ONLY if private]
+    return rows_to_dicts(names, fields, {"_split": _split})
+
+
+_SHAPE = {False: _shaper(False), True: _shaper(True)}
+
+
 def _shape(
     rows: Sequence[Sequence[Any]], answers: dict[str, list[dict[str, Any]]], *, private: bool
 ) -> list[dict[str, Any]]:
-    """Rows of a projection as plain dicts in the model's field order, by the declared
-    positions (a `Row`'s attributes cost more than the rest of the work together)."""
-    out = []
-    for row in rows:
-        fields = dict(zip(_PUBLIC_NAMES, row, strict=False))
-        for name in _LISTS:
-            fields[name] = _split(fields[name])
-        fields["responses"] = answers.get(row[_ID], [])
-        if private:
-            fields.update(zip(_PRIVATE_ONLY, row[len(_PUBLIC_NAMES) :], strict=True))
-        out.append(fields)
-    return out
+    return _SHAPE[private](rows, answers)
 
 
 def record_fields(session: Session, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
