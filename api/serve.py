@@ -101,7 +101,7 @@ class _Supervisor(Multiprocess):
         logger.info("SIGTTIN ignored: restart the service with another --workers")
 
 
-def _config(app: FastAPI | str, *, host: str, port: int, workers: int) -> uvicorn.Config:
+def server_config(app: FastAPI | str, *, host: str, port: int, workers: int) -> uvicorn.Config:
     # No access log from uvicorn (it carries the client address): the app logs
     # method, path, status and time. No proxy headers (the app reads them itself, from
     # the proxies it trusts), no server header.
@@ -122,14 +122,14 @@ def _config(app: FastAPI | str, *, host: str, port: int, workers: int) -> uvicor
 
 def run(app: FastAPI, *, host: str, port: int) -> int:
     """Serve `app` in this process until told to stop."""
-    server = Server(_config(app, host=host, port=port, workers=1))
+    server = Server(server_config(app, host=host, port=port, workers=1))
     server.run()
     return 0 if server.started else STARTUP_FAILURE
 
 
 def run_workers(*, host: str, port: int, workers: int) -> int:
     """Serve with `workers` processes on one socket, each building its own app."""
-    config = _config(WORKER_APP, host=host, port=port, workers=workers)
+    config = server_config(WORKER_APP, host=host, port=port, workers=workers)
     sock = config.bind_socket()
     supervisor = _Supervisor(config, sockets=[sock])
     try:

@@ -6,6 +6,8 @@ for is a stored row. On SQLite, two workers writing one file at once is the case
 two processes on one file.
 """
 
+import http.client
+import json
 import os
 import secrets
 import signal
@@ -15,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
+from api import lifecycle, serve
+from api.config import Settings
+from api.main import create_app
 from models.submission import Submission
 from models.user import Role
 from tests.client import submission_body
@@ -33,7 +38,7 @@ from tests.live import REPO, START_TIMEOUT, free_port, server_env
 CLIENTS = 8
 BEFORE_SIGNAL = 1.0  # seconds of burst at least before the signal,
 ACKNOWLEDGED_BEFORE = 20  # and at least this many 201s (a loaded machine starts slowly)
-AFTER_SIGNAL = 0.5  # seconds of burst after the stop, against a stopped server
+AFTER_SIGNAL = 1.0  # seconds after the signal before the slow request ends
 GRACE = 10.0  # api.serve.GRACE_SECONDS
 # A second process on one database wants Redis for what processes share; a database
 # number of its own keeps these keys apart from other tests'.
@@ -95,10 +100,8 @@ def serving(database_url: str, secret: str, log_path: Path, *, workers: int) -> 
             time.sleep(0.1)
         yield server
     finally:
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         process.wait(timeout=GRACE)
 
 
@@ -123,6 +126,41 @@ def _submit_until(
                     burst.acknowledged.append(uuid.UUID(response.json()["id"]))
                     if signalled:
                         burst.answered_after_signal += 1
+
+
+@dataclass
+class SlowRequest:
+    """A submission whose body arrives in two halves: the first before the signal, the
+    second after it, so that it is certainly in flight while the server stops."""
+
+    status: int | None = None
+    id: uuid.UUID | None = None
+    error: str | None = None
+
+
+def _submit_slowly(
+    base_url: str, path: str, token: str, release: threading.Event, slow: SlowRequest
+) -> None:
+    host, port = base_url.removeprefix("http://").split(":")
+    body = json.dumps(submission_body()).encode()
+    half = len(body) // 2
+    conn = http.client.HTTPConnection(host, int(port), timeout=GRACE + 5)
+    try:
+        conn.putrequest("POST", path)
+        conn.putheader("Authorization", f"Bearer {token}")
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(message_body=body[:half])
+        release.wait()
+        conn.send(body[half:])
+        response = conn.getresponse()
+        slow.status = response.status
+        if response.status == 201:
+            slow.id = uuid.UUID(json.loads(response.read())["id"])
+    except (OSError, http.client.HTTPException) as exc:
+        slow.error = type(exc).__name__
+    finally:
+        conn.close()
 
 
 def _sign_in(base_url: str, handle: str) -> str:
@@ -168,7 +206,12 @@ def test_every_acknowledged_submission_survives_a_stop_mid_burst(
             )
             for token in tokens
         ]
-        for client in clients:
+        slow = SlowRequest()
+        release = threading.Event()
+        slow_client = threading.Thread(
+            target=_submit_slowly, args=(server.base_url, path, tokens[0], release, slow)
+        )
+        for client in [slow_client, *clients]:
             client.start()
         started = time.monotonic()
         while time.monotonic() - started < BEFORE_SIGNAL or (
@@ -184,20 +227,27 @@ def test_every_acknowledged_submission_survives_a_stop_mid_burst(
                 server.process.send_signal(sig)
             else:
                 os.killpg(server.process.pid, sig)
+        time.sleep(AFTER_SIGNAL)  # the burst meets a stopping (or dead) server
+        release.set()
         server.process.wait(timeout=GRACE + 5)
         stopped_in = time.monotonic() - signalled[0]
-        time.sleep(AFTER_SIGNAL)
         stop.set()
-        for client in clients:
+        for client in [slow_client, *clients]:
             client.join(timeout=GRACE + 10)
         log = server.log_path.read_text(encoding="utf-8", errors="replace")
 
-    assert before >= ACKNOWLEDGED_BEFORE, f"too little was acknowledged before the signal: {burst.statuses}"
+    assert before >= ACKNOWLEDGED_BEFORE, (
+        f"too little was acknowledged before the signal: {burst.statuses}"
+    )
     assert set(burst.statuses) == {201}, f"answers other than 201: {burst.statuses}"
     assert burst.failed > 0, "no request met the stopped server: the signal came too late"
+    if sig == signal.SIGKILL:
+        assert slow.status is None, f"a request to a killed server got {slow.status}"
     if sig == signal.SIGTERM:
         # a graceful stop: what was in flight was answered, and the app shut down
-        assert burst.answered_after_signal > 0, "no request in flight was finished"
+        assert slow.status == 201, f"the request in flight got {slow.status or slow.error}"
+        assert slow.id is not None
+        burst.acknowledged.append(slow.id)
         assert stopped_in < GRACE, f"the server took {stopped_in:.1f} s to stop"
         assert log.count("Application shutdown complete") == workers, log[-3000:]
 
@@ -213,3 +263,46 @@ def test_every_acknowledged_submission_survives_a_stop_mid_burst(
     )
     assert len(set(burst.acknowledged)) == len(burst.acknowledged)
     assert lost == [], f"{len(lost)} acknowledged submissions were not stored: {lost[:5]}"
+
+
+def test_a_stop_signal_closes_the_app_while_requests_are_still_in_flight(
+    settings: Settings, engine: sa.Engine
+) -> None:
+    """Streams watch `closing`: it must be set when the signal arrives, not only when the
+    app shuts down after the requests in flight (a stream would hold those open)."""
+    app = create_app(settings)
+    port = free_port()
+    server = serve.Server(serve.server_config(app, host="127.0.0.1", port=port, workers=1))
+    running = threading.Thread(target=server.run)
+    running.start()
+    deadline = time.monotonic() + START_TIMEOUT
+    while not server.started:
+        assert running.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    handle = f"late-{uuid.uuid4().hex[:6]}"
+    body = json.dumps({"handle": handle, "password": PASSWORD}).encode()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=GRACE + 5)
+    try:
+        conn.putrequest("POST", "/api/v1/auth/register")
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(message_body=body[:10])
+        time.sleep(0.2)  # the request has reached the app, which waits for its body
+
+        server.handle_exit(signal.SIGTERM, None)
+        time.sleep(0.3)
+        assert lifecycle.closing(app.state).is_set()
+        assert running.is_alive(), "the server stopped with a request in flight"
+
+        conn.send(body[10:])
+        assert conn.getresponse().status == 201
+    finally:
+        conn.close()
+        server.should_exit = True
+        running.join(timeout=GRACE + 5)
+    assert not running.is_alive()
+    with engine.connect() as db:
+        stored = db.execute(
+            sa.text("SELECT count(*) FROM user_account WHERE handle = :h"), {"h": handle}
+        )
+        assert stored.scalar_one() == 1
