@@ -75,30 +75,19 @@ def configure_logging() -> None:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+    from api import serve
 
-    from api.main import create_app
-
+    # Once, here, before any worker starts: workers never migrate.
     migrate(settings.database_url)
     if settings.seed_demo_on_empty:
         from api import demo
 
         demo.seed_if_empty(settings)
-    app = create_app(settings)
-    # No access log from uvicorn (it carries the client address): the app logs
-    # method, path, status and time. No proxy headers, no server header.
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-        date_header=True,
-        workers=None,
-    )
-    return 0
+    if args.workers > 1:
+        return serve.run_workers(host=args.host, port=args.port, workers=args.workers)
+    from api.main import create_app
+
+    return serve.run(create_app(settings), host=args.host, port=args.port)
 
 
 def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
@@ -230,12 +219,31 @@ def _purge(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
+    return number
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="civic-input", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="apply migrations, then serve the API")
+    serve_help = (
+        "apply migrations, then serve the API; on SIGTERM stop accepting, end live "
+        "streams and finish the requests in flight (up to 10 s)"
+    )
+    serve = sub.add_parser("serve", help=serve_help, description=serve_help)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="serve with N processes on one port (default 1); processes share state "
+        "through CIVIC_DATABASE_URL and CIVIC_REDIS_URL",
+    )
     serve.set_defaults(run=_serve)
     sub.add_parser("migrate", help="apply every pending migration").set_defaults(run=_migrate)
     admin = sub.add_parser(
