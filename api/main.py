@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import __version__, background, docs, errors, lifecycle
-from api.cache import ResponseCache
+from api.cache import Invalidation, ResponseCache
 from api.config import Settings, get_settings
 from api.db import Gate, default_concurrency, make_engine, writer
 from api.headers import SecurityHeaders
@@ -31,6 +31,7 @@ from api.routes import (
 )
 from api.security import Security
 from api.services import signing_keys
+from api.shared import Shared
 from api.text import TextGuard
 
 log = logging.getLogger("civic_input")
@@ -71,8 +72,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Failed sign-ins (and the address hashes they carry) go when their window ends,
         # whether or not anyone signs in again.
         tasks = [asyncio.create_task(security.throttle.sweep_forever())]
+        # shared state with the deployment's other processes (api/shared.py)
+        invalidation = Invalidation(shared, settings.response_cache_seconds) if shared else None
+        if shared is not None and invalidation is not None:
+            shared.start()
+            invalidation.start()
+        leader = app.state.leader = background.Leader(shared)
+        if shared is not None:
+            tasks.append(asyncio.create_task(leader.hold_forever()))
         if settings.purge_interval_hours > 0:
-            tasks.append(asyncio.create_task(background.purge_periodically(engine, settings)))
+            tasks.append(
+                asyncio.create_task(background.purge_periodically(engine, settings, leader))
+            )
         try:
             yield
         finally:
@@ -81,6 +92,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if shared is not None and invalidation is not None:
+                invalidation.stop()
+                leader.resign()
+                shared.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -94,7 +109,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.write_engine = writer(engine)
-    app.state.security = security = Security(settings)
+    shared = (
+        Shared(settings.redis_url, prefix=settings.redis_prefix) if settings.redis_url else None
+    )
+    app.state.shared = shared
+    app.state.security = security = Security(settings, shared)
 
     errors.install(app)
     for router in (
