@@ -18,6 +18,7 @@ from api import background, cache
 from api.config import Settings
 from api.main import create_app
 from api.services import erasure
+from models.submission import Submission
 from models.user import Role
 from tests.client import submission_body
 from tests.factories import PASSWORD
@@ -153,14 +154,9 @@ def test_redis_going_away_and_coming_back(settings, prefix, make, engine):
 def retitle(engine: sa.Engine, submission_id: object, title: str) -> None:
     """Change a title outside any ORM session: no commit hook sees it, as a write made
     by another process would not be seen."""
-    sqlite = engine.dialect.name == "sqlite"
     with engine.begin() as connection:
         connection.execute(
-            sa.text("UPDATE submission SET title = :title WHERE id = :id"),
-            {
-                "title": title,
-                "id": submission_id.hex if engine.dialect.name == "sqlite" else submission_id,
-            },
+            sa.update(Submission).where(Submission.id == submission_id).values(title=title)
         )
 
 
