@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import __version__, background, docs, errors, lifecycle
+from api import __version__, background, docs, errors, lifecycle, single
 from api.cache import Invalidation, ResponseCache
 from api.config import Settings, get_settings
 from api.db import Gate, default_concurrency, make_engine, writer
@@ -64,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # made here, in the loop that serves the app: anyio's semaphores and limiters
         # belong to the loop that made them (a TestClient runs each app in its own)
+        # without Redis, the only process on its database (api/single.py)
+        alone = single.hold(engine) if shared is None and settings.env != "test" else None
         app.state.gate = Gate.open(engine, settings.db_concurrency or default_concurrency(engine))
         closing = lifecycle.open(app.state)
         security.open_lane()
@@ -96,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 invalidation.stop()
                 leader.resign()
                 shared.stop()
+            if alone is not None:
+                alone()
             engine.dispose()
 
     app = FastAPI(
