@@ -9,9 +9,8 @@ waits on it, and a thread tries it again every second until it answers.
 
 import logging
 import threading
-import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import redis
 
@@ -89,11 +88,3 @@ class Shared:
 
     def status(self) -> str:
         return "ok" if self.up else "down"
-
-
-def monotonic_ms() -> int:
-    return int(time.monotonic() * 1000)
-
-
-def open_shared(url: str | None, **kwargs: Any) -> Shared | None:
-    return Shared(url, **kwargs) if url else None
