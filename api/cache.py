@@ -1,14 +1,49 @@
-"""A server-side cache of anonymous JSON reads.
+"""A server-side cache of anonymous JSON reads, kept true across processes.
 
 Public reads are the same for every anonymous caller, and third-party apps poll them.
 An entry is served while it is younger than `ttl` seconds and no write has committed
-in this process since it was stored (any session that wrote and committed bumps the
-version): a process sees its own writes at once, and other processes' writes within
-`ttl` seconds. Requests that miss while the same answer is being computed wait for it
-instead of computing it again.
+since it was stored: any session that wrote and committed bumps this process's version.
+Requests that miss while the same answer is being computed wait for it instead of
+computing it again.
+
+Several processes (``CIVIC_REDIS_URL``, api/shared.py): a hit must stay a dictionary
+look-up, so a hit never asks Redis. Instead every commit that wrote publishes on a Redis
+channel, and each process runs a listener thread (`Invalidation`) that bumps its own
+version for every message: other processes' writes are seen as soon as the message
+arrives (well within 1 s). A takedown (a withdrawal, removal or consent change: the
+record log's content is nulled, `_TAKEDOWN`) must be gone everywhere before its 2xx is
+sent, so its commit publishes and then waits, at most `ACK_WAIT` seconds, until every
+subscriber has acknowledged (PUBLISH says how many there are; each listener pushes an
+ack after bumping). Why no process can serve the removed content after that:
+
+- The listener pings Redis on its subscription every `PING_EVERY` seconds; a process
+  serves hits only within `LEASE` seconds of sending a ping whose pong has come back
+  (`_fresh_until`). Redis answers one connection in order, so a pong for a ping that
+  reached Redis after the publish comes after the message, and the listener has bumped
+  before it reads the pong. A process whose last pong is for a ping sent before the
+  publish stops serving hits `LEASE` after sending that ping, which is before the writer
+  stops waiting (`ACK_WAIT` > `LEASE`). So every process has either bumped or stopped
+  trusting its cache by the time the writer answers, acked or not: a dead, stalled or
+  partitioned listener costs its process its hits, never correctness.
+- A listener that (re)subscribes bumps before its first ping: what was stored while it
+  was not listening is dropped.
+- The writer that cannot publish (Redis down or unreachable) cannot tell anyone, so its
+  commit waits `ttl`: every entry elsewhere was computed before the commit and has
+  expired by then (an entry's age counts from when its computation began).
+- While this process cannot reach Redis its lease lapses and every read is computed:
+  slower, never stale. A new subscriber is counted by PUBLISH only once subscribed, and
+  has bumped by then.
+
+Without Redis a process trusts its own version (it sees its own writes at once) and
+only one process may run (api/single.py).
 """
 
+import contextlib
 import itertools
+import logging
+import math
+import secrets
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -19,10 +54,23 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.middleware import weak_etag
+from api.shared import Shared
 from api.sql.prepared import WROTE
+
+log = logging.getLogger("civic_input")
 
 _versions = itertools.count(1)
 _version = 0
+# Hits are served only before this instant (time.monotonic()): always, without Redis;
+# with Redis, while the invalidation listener's lease holds (see the module docstring).
+_fresh_until = math.inf
+# the listener of this process, when there is Redis (set by the app's lifespan)
+_broadcast: "Invalidation | None" = None
+
+_TAKEDOWN = "civic_input.takedown"
+PING_EVERY = 0.05
+LEASE = 0.15
+ACK_WAIT = 0.3
 
 
 def bump() -> None:
@@ -42,12 +90,119 @@ def _flushed(session: Session, _flush: UOWTransaction) -> None:
 def _executed(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         state.session.info[WROTE] = True
+    # The record log is append-only: an update to it takes content down (api/services/ledger.py).
+    table = getattr(state.statement, "table", None) if state.is_update else None
+    if table is not None and table.name == "record_entry":
+        state.session.info[_TAKEDOWN] = True
 
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
+    takedown = session.info.pop(_TAKEDOWN, False)
     if session.info.pop(WROTE, False):
         bump()
+        if _broadcast is not None:
+            _broadcast.publish(takedown=takedown)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_TAKEDOWN, None)
+
+
+class Invalidation:
+    """This process's side of the cross-process invalidation (module docstring)."""
+
+    def __init__(self, shared: Shared, ttl: float) -> None:
+        self.shared = shared
+        self.ttl = ttl
+        self.channel = shared.key("writes")
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        global _broadcast, _fresh_until
+        _fresh_until = 0.0  # nothing served from memory until the listener holds a lease
+        _broadcast = self
+        self._thread = threading.Thread(target=self._listen, name="civic-invalidation", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        global _broadcast, _fresh_until
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        if _broadcast is self:
+            _broadcast = None
+            _fresh_until = math.inf
+
+    def publish(self, *, takedown: bool) -> None:
+        """Tell every process a write committed; for a takedown, wait until they all
+        have it (or stopped trusting their caches), or `ttl` when Redis cannot be told."""
+        if not takedown:
+            self.shared.call(lambda client: client.publish(self.channel, b"w"), None)
+            return
+        token = secrets.token_hex(8)
+        ack = self.shared.key("ack", token)
+        told = self.shared.call(
+            lambda client: client.publish(self.channel, b"t" + token.encode()), -1
+        )
+        if told < 0:
+            time.sleep(self.ttl)
+            return
+        deadline = time.monotonic() + ACK_WAIT
+        acked = 0
+        while acked < told:
+            left = deadline - time.monotonic()
+            if left <= 0 or self._popped(ack, left) is None:
+                # the silent ones stop serving hits before now (module docstring)
+                time.sleep(max(0.0, deadline - time.monotonic()))
+                break
+            acked += 1
+        self.shared.call(lambda client: client.delete(ack), None)
+
+    def _popped(self, ack: str, wait: float) -> object:
+        return self.shared.call(lambda client: client.blpop([ack], timeout=wait), None)
+
+    def _listen(self) -> None:
+        global _fresh_until
+        while not self._stop.is_set():
+            pubsub = self.shared.client.pubsub()
+            pings: list[float] = []
+            try:
+                pubsub.subscribe(self.channel)
+                while pubsub.get_message(timeout=1.0) is None:  # the subscription confirmed
+                    if self._stop.is_set():
+                        return
+                bump()
+                next_ping = 0.0
+                while not self._stop.is_set():
+                    now = time.monotonic()
+                    if now >= next_ping:
+                        pings.append(now)
+                        pubsub.ping()
+                        next_ping = now + PING_EVERY
+                    message = pubsub.get_message(timeout=PING_EVERY)
+                    if message is None:
+                        continue
+                    if message["type"] == "pong" and pings:
+                        _fresh_until = pings.pop(0) + LEASE
+                    elif message["type"] == "message":
+                        bump()
+                        data = message["data"]
+                        if data.startswith(b"t"):
+                            ack = self.shared.key("ack", data[1:].decode())
+                            pipe = self.shared.client.pipeline()
+                            pipe.rpush(ack, 1)
+                            pipe.expire(ack, 5)
+                            pipe.execute()
+            except Exception as exc:  # Redis went away: computed reads until it is back
+                _fresh_until = 0.0
+                self.shared.mark_down(exc)
+                self._stop.wait(1.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    pubsub.close()
 
 
 @dataclass
@@ -124,6 +279,7 @@ class ResponseCache:
         # computed here (waited for once at most: an answer not stored, a 404 say, is
         # computed by each), and waited for by those who miss meanwhile
         version = _version
+        began = time.monotonic()
         flight = None
         current = self.filling.get(key)
         if current is None or current.version != version:
@@ -159,7 +315,7 @@ class ResponseCache:
                 else:
                     assert start is not None
                     body = b"".join(chunks)
-                    entry = Entry(version, time.monotonic(), _tagged(start, body), body)
+                    entry = Entry(version, began, _tagged(start, body), body)
                     self._store(key, entry)
                     await send(entry.fresh_start())
                     await send({"type": "http.response.body", "body": body})
@@ -177,10 +333,12 @@ class ResponseCache:
     async def _served(self, key: tuple[str, bytes], send: Send) -> bool:
         """Send the fresh entry for `key`, if there is one."""
         entry = self.entries.get(key)
+        now = time.monotonic()
         if (
             entry is None
             or entry.version != _version
-            or time.monotonic() - entry.stored >= self.ttl
+            or now - entry.stored >= self.ttl
+            or now >= _fresh_until
         ):
             return False
         self.entries.move_to_end(key)

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./civic-input.db"
     secret_key: SecretStr | None = None
+    # Redis shared by every process of a deployment (api/shared.py): sign-in throttling,
+    # cache invalidation, the leader of background duties. Without it only one process
+    # may run against a database (api/single.py). Keys are named under `redis_prefix`.
+    redis_url: str | None = None
+    redis_prefix: str = "civic:"
 
     jwt_issuer: str = "civic-input"
     jwt_audience: str = "civic-input-api"
@@ -48,9 +53,9 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: int = Field(default=2, ge=2, le=300)
     db_statement_timeout_seconds: float = Field(default=3.0, ge=0, le=3600)
 
-    # Sign-in throttling, held in memory only (api/security.py): failed sign-ins are
-    # counted per (account, client address), per client address, and per account across
-    # every address; successful ones never count.
+    # Sign-in throttling, in Redis when there is one, else in memory (api/security.py):
+    # failed sign-ins are counted per (account, client address), per client address,
+    # and per account across every address; successful ones never count.
     login_failures_per_pair: int = Field(default=5, ge=1)
     login_failures_per_address: int = Field(default=30, ge=1)
     # far above the per-pair limit: past it an account slows down (a growing delay,

@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import __version__, background, docs, errors, lifecycle
-from api.cache import ResponseCache
+from api import __version__, background, docs, errors, lifecycle, single
+from api.cache import Invalidation, ResponseCache
 from api.config import Settings, get_settings
 from api.db import Gate, default_concurrency, make_engine, writer
 from api.headers import SecurityHeaders
@@ -31,6 +31,7 @@ from api.routes import (
 )
 from api.security import Security
 from api.services import signing_keys
+from api.shared import Shared
 from api.text import TextGuard
 
 log = logging.getLogger("civic_input")
@@ -63,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # made here, in the loop that serves the app: anyio's semaphores and limiters
         # belong to the loop that made them (a TestClient runs each app in its own)
+        # without Redis, the only process on its database (api/single.py)
+        alone = single.hold(engine) if shared is None and settings.env != "test" else None
         app.state.gate = Gate.open(engine, settings.db_concurrency or default_concurrency(engine))
         closing = lifecycle.open(app.state)
         security.open_lane()
@@ -71,8 +74,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Failed sign-ins (and the address hashes they carry) go when their window ends,
         # whether or not anyone signs in again.
         tasks = [asyncio.create_task(security.throttle.sweep_forever())]
+        # shared state with the deployment's other processes (api/shared.py)
+        invalidation = Invalidation(shared, settings.response_cache_seconds) if shared else None
+        if shared is not None and invalidation is not None:
+            shared.start()
+            invalidation.start()
+        leader = app.state.leader = background.Leader(shared)
+        if shared is not None:
+            tasks.append(asyncio.create_task(leader.hold_forever()))
         if settings.purge_interval_hours > 0:
-            tasks.append(asyncio.create_task(background.purge_periodically(engine, settings)))
+            tasks.append(
+                asyncio.create_task(background.purge_periodically(engine, settings, leader))
+            )
         try:
             yield
         finally:
@@ -81,6 +94,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if shared is not None and invalidation is not None:
+                invalidation.stop()
+                leader.resign()
+                shared.stop()
+            if alone is not None:
+                alone()
             engine.dispose()
 
     app = FastAPI(
@@ -94,7 +113,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.write_engine = writer(engine)
-    app.state.security = security = Security(settings)
+    shared = (
+        Shared(settings.redis_url, prefix=settings.redis_prefix) if settings.redis_url else None
+    )
+    app.state.shared = shared
+    app.state.security = security = Security(settings, shared)
 
     errors.install(app)
     for router in (

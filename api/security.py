@@ -26,6 +26,7 @@ from starlette.requests import Request
 
 from api.addresses import bucket, client_address
 from api.config import Settings
+from api.shared import Shared
 
 ALGORITHM = "HS256"
 ACCESS = "access"
@@ -50,7 +51,7 @@ class AccessClaims:
 class Security:
     """Token minting and checking, password hashing, throttling: built once per app."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, shared: Shared | None = None) -> None:
         self.settings = settings
         self._hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost,
@@ -60,7 +61,7 @@ class Security:
         self._hash_slots = threading.BoundedSemaphore(settings.hash_concurrency)
         # Verified against when the account does not exist, so both paths cost the same.
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
-        self.throttle = LoginThrottle(settings)
+        self.throttle = LoginThrottle(settings, shared=shared)
         self.trusted_proxies = settings.trusted_proxy_networks
         self._lane: anyio.CapacityLimiter | None = None
 
@@ -200,12 +201,26 @@ class LoginThrottle:
     A pair or an address that failed too often waits for its window to end (429); an
     account past its ceiling is not locked but slowed down, a delay doubling with each
     further failure up to `login_backoff_max_seconds`, so guesses from elsewhere never
-    keep the owner out for long. Held in memory only, addresses as keyed hashes (the key
-    dies with the process); each failure is forgotten the moment its window ends
-    (`sweep`, on every call and once a second from the app's lifespan).
+    keep the owner out for long. Addresses are kept only as keyed hashes.
+
+    In memory, each failure is forgotten the moment its window ends (`sweep`, on every
+    call and once a second from the app's lifespan), and the hash key dies with the
+    process. With Redis (`shared`), failures are counted there for every process: one
+    sorted set of failure instants per key, expiring with its window, and the hash key
+    derived from CIVIC_SECRET_KEY, which every process shares. (The `limits` library's
+    windows count hits but cannot give the time of the last failure, which the
+    account's growing delay is measured from.) Each process also counts its own
+    failures in memory, and checks those while Redis is down: throttled per process
+    then, never not at all.
     """
 
-    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        shared: Shared | None = None,
+    ) -> None:
         self.window = settings.login_window_seconds
         self.per_pair = settings.login_failures_per_pair
         self.per_address = settings.login_failures_per_address
@@ -217,6 +232,11 @@ class LoginThrottle:
         # every failure counted, oldest first, to forget it when its window ends
         self._expiry: deque[tuple[float, _Key]] = deque()
         self._lock = threading.Lock()
+        self.shared = shared
+        if shared is not None:
+            self._salt = hashlib.blake2b(
+                settings.secret.encode(), person=b"civic-throttle", digest_size=16
+            ).digest()
 
     def _address_key(self, address: str) -> str:
         return hashlib.blake2b(bucket(address).encode(), key=self._salt, digest_size=16).hexdigest()
@@ -243,30 +263,61 @@ class LoginThrottle:
         with self._lock:
             self._sweep(self.clock())
 
+    def _limits(self, address: str | None) -> tuple[int, ...]:
+        if address is None:
+            return (self.per_account,)
+        return (self.per_pair, self.per_address, self.per_account)
+
+    def _until(self, key: _Key, limit: int, count: int, kth: float, last: float) -> float:
+        """When `key` may try again, given its failures in the window: `count` of them,
+        the `limit`-th newest at `kth`, the newest at `last`."""
+        if key[0] == "account":
+            # 1 s at the ceiling, doubling with each failure past it
+            return last + min(2 ** min(count - limit, 30), self.backoff_max)
+        # until enough of its failures have left the window
+        return kth + self.window
+
     def check(self, account: str, address: str | None) -> int:
         """Seconds to wait before an attempt is allowed (0: go ahead). Counts nothing."""
+        if self.shared is not None:
+            wait = self.shared.call(
+                lambda client: self._check_shared(client, account, address), None
+            )
+            if wait is not None:
+                return wait
         with self._lock:
             now = self.clock()
             self._sweep(now)
             until = now
-            for key, limit in zip(
-                self._keys(account, address),
-                (self.per_pair, self.per_address, self.per_account)
-                if address is not None
-                else (self.per_account,),
-                strict=True,
-            ):
+            for key, limit in zip(self._keys(account, address), self._limits(address), strict=True):
                 events = self._failures.get(key)
-                if not events or len(events) < limit:
-                    continue
-                if key[0] == "account":
-                    # 1 s at the ceiling, doubling with each failure past it
-                    delay = min(2 ** min(len(events) - limit, 30), self.backoff_max)
-                    until = max(until, events[-1] + delay)
-                else:
-                    # until enough of its failures have left the window
-                    until = max(until, events[-limit] + self.window)
+                if events and len(events) >= limit:
+                    until = max(
+                        until, self._until(key, limit, len(events), events[-limit], events[-1])
+                    )
             return math.ceil(until - now) if until > now else 0
+
+    def _redis_key(self, key: _Key) -> str:
+        assert self.shared is not None
+        return self.shared.key("signin", *key)
+
+    def _check_shared(self, client: Any, account: str, address: str | None) -> int:
+        now = time.time()
+        keys = self._keys(account, address)
+        limits = self._limits(address)
+        pipe = client.pipeline(transaction=False)
+        for key, limit in zip(keys, limits, strict=True):
+            name = self._redis_key(key)
+            pipe.zremrangebyscore(name, "-inf", now - self.window)
+            pipe.zcard(name)
+            pipe.zrange(name, -limit, -1, withscores=True)
+        answers = pipe.execute()
+        until = now
+        for index, (key, limit) in enumerate(zip(keys, limits, strict=True)):
+            count, newest = answers[3 * index + 1], answers[3 * index + 2]
+            if count >= limit:
+                until = max(until, self._until(key, limit, count, newest[0][1], newest[-1][1]))
+        return math.ceil(until - now) if until > now else 0
 
     def failed(self, account: str, address: str | None) -> None:
         with self._lock:
@@ -275,14 +326,30 @@ class LoginThrottle:
             for key in self._keys(account, address):
                 self._failures.setdefault(key, deque()).append(now)
                 self._expiry.append((now, key))
+        if self.shared is not None:
+            self.shared.call(lambda client: self._fail_shared(client, account, address), None)
+
+    def _fail_shared(self, client: Any, account: str, address: str | None) -> None:
+        now = time.time()
+        event = f"{now:.6f}:{secrets.token_hex(4)}"
+        pipe = client.pipeline(transaction=False)
+        for key in self._keys(account, address):
+            name = self._redis_key(key)
+            pipe.zadd(name, {event: now})
+            # the key goes when the window of its newest failure ends
+            pipe.pexpire(name, self.window * 1000)
+        pipe.execute()
 
     def succeeded(self, account: str, address: str | None) -> None:
         """The owner got in: their own mistakes from this address are forgiven (those
         counted against the account and the address stand)."""
         if address is None:
             return
+        pair = self._keys(account, address)[0]
         with self._lock:
-            self._failures.pop(self._keys(account, address)[0], None)
+            self._failures.pop(pair, None)
+        if self.shared is not None:
+            self.shared.call(lambda client: client.delete(self._redis_key(pair)), None)
 
     def clear(self) -> None:
         with self._lock:
