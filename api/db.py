@@ -301,7 +301,20 @@ class Deferred(Generic[T]):
         return cast(T, self._value)
 
 
+class Retry(Exception):
+    """Raised by a transaction's work that lost a race it can recognise (another
+    transaction committed the same unique key first): the transaction is rolled back
+    and done once more from the start, when the work sees what the winner stored."""
+
+
 def _transaction(engine: Engine, work: Callable[..., T], arguments: dict[str, Any]) -> T:
+    try:
+        return _attempt(engine, work, arguments)
+    except Retry:
+        return _attempt(engine, work, arguments)
+
+
+def _attempt(engine: Engine, work: Callable[..., T], arguments: dict[str, Any]) -> T:
     with Session(engine, expire_on_commit=False) as session:
         resolved = {
             name: value.get(session) if isinstance(value, Deferred) else value

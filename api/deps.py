@@ -22,10 +22,11 @@ from fastapi import Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from api.config import Settings
-from api.db import Deferred, Transaction, get_session, transaction
+from api.db import Deferred, Retry, Transaction, get_session, transaction
 from api.errors import Forbidden, Unauthorized
 from api.permissions import Permission, can
 from api.security import AccessClaims, InvalidToken, Security
@@ -215,14 +216,20 @@ class Idempotency:
                     headers={"Idempotent-Replayed": "true"},
                 )
             response = work(session, **arguments)
-            idempotency.remember(
-                session,
-                user=caller,
-                key=key,
-                request_hash=request_hash,
-                status_code=response.status_code,
-                body=json.loads(bytes(response.body)),
-            )
+            try:
+                idempotency.remember(
+                    session,
+                    user=caller,
+                    key=key,
+                    request_hash=request_hash,
+                    status_code=response.status_code,
+                    body=json.loads(bytes(response.body)),
+                )
+            except IntegrityError:
+                # The same key, sent at the same moment, was stored by a transaction that
+                # committed first (PostgreSQL; SQLite's writes take turns): this one's
+                # work is rolled back, and done again it replays the stored answer.
+                raise Retry() from None
             return response
 
         return once
