@@ -67,6 +67,7 @@ class Scale:
     deadlines: tuple[Deadline, ...]  # 1 process, 2 processes
     cached_one: tuple[Result, Result]  # ours (1 process, no Redis), the limit in turn
     cached_two: tuple[Result, Result]  # ours (2 processes, Redis), the limit in turn
+    load: tuple[float, float]  # the machine's 1-minute load average before and after
 
 
 def _deadline_load(base: str, url: str, name: str) -> tuple[str, tuple[str, str, dict[str, Any]]]:
@@ -81,6 +82,7 @@ def _deadline_load(base: str, url: str, name: str) -> tuple[str, tuple[str, str,
 
 
 def run_scale(kind: str, url: str, env: dict[str, str], fx: dict[str, Any]) -> Scale:
+    load_before = os.getloadavg()[0]
     record = f"/api/v1/rounds/{fx['round_id']}/record?limit=50"
     multi = {"CIVIC_REDIS_URL": REDIS}
     uncached = env | {"CIVIC_RESPONSE_CACHE": "false"}
@@ -132,7 +134,8 @@ def run_scale(kind: str, url: str, env: dict[str, str], fx: dict[str, Any]) -> S
             pid=(two.pid, limit.pid),
             duration=DURATION,
         )
-    return Scale(kind, pages, deadlines, cached_one, cached_two)
+    load = (load_before, os.getloadavg()[0])
+    return Scale(kind, pages, deadlines, cached_one, cached_two, load)
 
 
 def _row(r: Result, ratio: str) -> str:
@@ -154,7 +157,9 @@ def section(s: Scale) -> str:
         f"reads. **This machine has {os.cpu_count()} cores, shared by the server processes, "
         "wrk (2 threads) and PostgreSQL**: 2 processes cannot have two cores to themselves, "
         "and the ratios below are what 2 cores give, not what 2 free cores would. Server RSS "
-        "is that of all the server's processes together.",
+        "is that of all the server's processes together. The machine's 1-minute load "
+        f"average was {s.load[0]:.1f} before these loads and {s.load[1]:.1f} after (other "
+        "work on the machine counts in it: above 2, the cores were already busy).",
         "",
         "| what | requests/s | p50 ms | p99 ms | errors | server RSS MB | ratio |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
