@@ -63,8 +63,9 @@ async def subscribe(
                 "Accept: text/event-stream\r\n\r\n".encode()
             )
             await writer.drain()
-            head = await reader.readuntil(b"\r\n\r\n")
-    except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            # a server that holds its headers back until the first event answers nothing
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+    except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
         sub.status = -1
         sub.ready.set()
         return
