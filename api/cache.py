@@ -53,9 +53,10 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.middleware import weak_etag
+from api.middleware import access_log, weak_etag
 from api.shared import Shared
 from api.sql.prepared import WROTE
+from api.text import printable
 
 log = logging.getLogger("civic_input")
 
@@ -353,3 +354,61 @@ class ResponseCache:
         self.entries.move_to_end(key)
         while len(self.entries) > self.max_entries:
             self.entries.popitem(last=False)
+
+
+class FinalResponseCache(ResponseCache):
+    """The outermost layer: a fresh hit is sent before any other middleware does work.
+
+    It keeps the final answers (every header the layers inside added: the ETag and
+    Cache-Control, the security headers) to plain anonymous polls, requests without
+    `If-None-Match` or `Origin`, whose answers do not depend on the request beyond its
+    path and query; those with either go on to `ResponseCache` inside, which answers
+    them through the layers that make a 304 or the CORS headers. A hit writes the
+    access line that `AccessLog` (inside) would have written. It has the same freshness
+    rules as `ResponseCache` (the same version, lease and ttl); a miss is computed by
+    the layers inside, where misses at once wait for one answer."""
+
+    def _cacheable(self, scope: Scope) -> bool:
+        if not super()._cacheable(scope):
+            return False
+        return all(
+            name not in (b"if-none-match", b"origin") for name, _ in scope.get("headers", ())
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._cacheable(scope):
+            await self.app(scope, receive, send)
+            return
+        key = (scope["path"], scope.get("query_string", b""))
+        began = time.perf_counter()
+        if await self._served(key, send):
+            access_log.info(
+                "%s %s %d %.1fms",
+                printable(scope["method"]),
+                printable(scope["path"]),
+                200,
+                (time.perf_counter() - began) * 1000,
+            )
+            return
+        version = _version
+        computed_from = time.monotonic()
+        start: Message | None = None
+        chunks: list[bytes] = []
+        size = 0
+
+        async def capture(message: Message) -> None:
+            nonlocal start, size
+            if message["type"] == "http.response.start":
+                content_type = dict(message.get("headers", ())).get(b"content-type", b"")
+                if message["status"] == 200 and content_type.startswith(b"application/json"):
+                    start = message
+            elif start is not None and message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                size += len(chunks[-1])
+                if size > self.max_body:
+                    start = None
+                elif not message.get("more_body", False):
+                    self._store(key, Entry(version, computed_from, start, b"".join(chunks)))
+            await send(message)
+
+        await self.app(scope, receive, capture)

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import __version__, background, docs, errors, lifecycle, single
-from api.cache import Invalidation, ResponseCache
+from api.cache import FinalResponseCache, Invalidation, ResponseCache
 from api.config import Settings, get_settings
 from api.db import Gate, default_concurrency, make_engine, writer
 from api.headers import SecurityHeaders
@@ -139,11 +139,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs.install(app)
 
     # Public reads may be fetched from any origin, never with credentials.
-    app.add_middleware(
-        ResponseCache,
-        enabled=settings.response_cache and settings.response_cache_seconds > 0,
-        ttl=settings.response_cache_seconds,
-    )
+    cache_on = settings.response_cache and settings.response_cache_seconds > 0
+    app.add_middleware(ResponseCache, enabled=cache_on, ttl=settings.response_cache_seconds)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -158,4 +155,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CatchAll)
     app.add_middleware(SecurityHeaders, hsts=settings.env == "production")
     app.add_middleware(AccessLog)
+    # outermost: a fresh hit is answered before any layer above does work
+    app.add_middleware(FinalResponseCache, enabled=cache_on, ttl=settings.response_cache_seconds)
     return app
