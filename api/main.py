@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import __version__, background, docs, errors, lifecycle
+from api import __version__, background, docs, errors, lifecycle, stream
 from api.cache import ResponseCache
 from api.config import Settings, get_settings
 from api.db import Gate, default_concurrency, make_engine, writer
@@ -65,6 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # belong to the loop that made them (a TestClient runs each app in its own)
         app.state.gate = Gate.open(engine, settings.db_concurrency or default_concurrency(engine))
         closing = lifecycle.open(app.state)
+        app.state.stream = stream.Hub(
+            engine, max_subscribers=settings.stream_max_subscribers, closing=closing
+        )
         security.open_lane()
         signer = signing_keys.ensure(engine, key_store, production=settings.env == "production")
         app.state.signing_keys = signing_keys.Keys(key_store, signer)
@@ -81,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await app.state.stream.stop()
             engine.dispose()
 
     app = FastAPI(
