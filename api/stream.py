@@ -351,7 +351,6 @@ class EventStream(Response):
         try:
             start = {"type": "http.response.start", "status": 200, "headers": self.start_headers}
             await send(start)
-            await write(b": live\n\n")
             last = self.after
             while not gone and not hub.closing.is_set():
                 events = await hub.backlog(after=last, round_id=self.round_id)
@@ -361,6 +360,7 @@ class EventStream(Response):
                     await write(body)
                 if len(events) < READ_BATCH:
                     break
+            await write(b": live\n\n")  # caught up: what follows is new
             while not gone and not subscriber.dropped and not hub.closing.is_set():
                 out, last = frames(subscriber, last=last)
                 if out:
