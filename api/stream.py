@@ -124,7 +124,6 @@ class Hub:
         self.subscribers: set[Subscriber] = set()
         self.reserved = 0
         self.seen = 0  # the newest seq handed to subscribers
-        self.reads = 0  # wake-up reads so far (tests hold it to one per wake-up)
         self._dirty = asyncio.Event()
         self._started: asyncio.Future[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -274,7 +273,6 @@ class Hub:
             batch = await anyio.to_thread.run_sync(
                 functools.partial(read_events, self.engine, after=self.seen, limit=READ_BATCH)
             )
-            self.reads += 1
             if not batch:
                 head = await anyio.to_thread.run_sync(read_head, self.engine)
                 if head < self.seen:
