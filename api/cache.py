@@ -257,8 +257,8 @@ class ResponseCache:
     def _cacheable(self, scope: Scope) -> bool:
         if not self.enabled or scope["type"] != "http" or scope["method"] != "GET":
             return False
-        if not scope["path"].startswith("/api/v1/"):
-            return False
+        if not scope["path"].startswith("/api/v1/") or scope["path"] == "/api/v1/feed/stream":
+            return False  # the live feed never ends: nothing to store, nobody may wait on it
         return all(name != b"authorization" for name, _ in scope.get("headers", ()))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

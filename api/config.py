@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     # anonymous JSON reads served from memory for up to this many seconds (0: off)
     response_cache: bool = True
     response_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+    # Live-feed (GET /api/v1/feed/stream) subscribers one process serves at once; one
+    # more gets 503 with Retry-After.
+    stream_max_subscribers: int = Field(default=1000, ge=1)
     ephemeral_secret: bool = Field(default=False, exclude=True)
 
     @field_validator("trusted_proxies")

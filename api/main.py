@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import __version__, background, docs, errors, lifecycle, single
+from api import __version__, background, docs, errors, lifecycle, single, stream
 from api.cache import FinalResponseCache, Invalidation, ResponseCache
 from api.config import Settings, get_settings
 from api.db import Gate, default_concurrency, make_engine, writer
@@ -68,6 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         alone = single.hold(engine) if shared is None and settings.env != "test" else None
         app.state.gate = Gate.open(engine, settings.db_concurrency or default_concurrency(engine))
         closing = lifecycle.open(app.state)
+        app.state.stream = stream.Hub(
+            engine, max_subscribers=settings.stream_max_subscribers, closing=closing
+        )
         security.open_lane()
         signer = signing_keys.ensure(engine, key_store, production=settings.env == "production")
         app.state.signing_keys = signing_keys.Keys(key_store, signer)
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await app.state.stream.stop()
             if shared is not None and invalidation is not None:
                 invalidation.stop()
                 leader.resign()

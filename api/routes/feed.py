@@ -10,12 +10,13 @@ from xml.sax.saxutils import escape
 
 import pydantic_core
 import sqlalchemy as sa
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session, col, select
 
+from api import stream
 from api.deps import SessionDep, Tx
-from api.errors import error_responses
+from api.errors import Unprocessable, error_responses
 from api.pagination import next_link
 from api.services import checkpoints
 from api.views import feed as feed_views
@@ -66,6 +67,42 @@ async def feed(
     """Sync incrementally: entries with `seq` > `after`, in order, each with its public
     content (null once withdrawn or removed) and hashes. Poll with the last `seq` you saw."""
     return await tx(_feed_page, request=request, after=after, limit=limit, round_id=round_id)
+
+
+@router.get(
+    "/feed/stream",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "Server-Sent Events: each entry as an `entry` event, `id` its seq.",
+        },
+        **error_responses(422, 503),
+    },
+)
+async def feed_stream(
+    request: Request,
+    after: AfterQuery = 0,
+    round_id: RoundQuery = None,
+    last_event_id: Annotated[
+        str | None, Header(description="The last `id` received: resume after it.")
+    ] = None,
+) -> stream.EventStream:
+    """Live: every entry after `Last-Event-ID` (or `after`), then each new one as it is
+    recorded, as Server-Sent Events (`event: entry`, `id` = seq, `data` = the entry as
+    in the feed). Comment lines keep it alive; on shutdown it ends with `retry:`."""
+    if last_event_id is not None:
+        # a browser's EventSource reconnects to the same URL (the same `after`) with the
+        # id it saw last: the header is the newer news
+        try:
+            after = int(last_event_id)
+        except ValueError:
+            raise Unprocessable("Last-Event-ID must be an entry's seq.") from None
+        if not 0 <= after <= 2**62:
+            raise Unprocessable("Last-Event-ID must be an entry's seq.")
+    hub: stream.Hub = request.app.state.stream
+    subscriber = await hub.subscribe(round_id)
+    return stream.EventStream(hub, subscriber, after=after, round_id=round_id)
 
 
 @router.get(

@@ -107,6 +107,10 @@ def append(
     head.seq, head.hash = seq, entry.hash
     session.add(head)
     session.flush()
+    if session.connection().dialect.name == "postgresql":
+        # delivered at commit, never before, never without it: the live feed's listeners
+        # in every process wake and read the new entry (api/stream.py)
+        session.execute(sa.text("SELECT pg_notify('civic_record', :seq)"), {"seq": str(seq)})
     return entry
 
 
