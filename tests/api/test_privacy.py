@@ -361,6 +361,8 @@ def fetch_every_get(client: TestClient, sc: Scenario) -> list[Fetched]:
         key=lambda path: path.count("{"),
     )
     for template in templates:
+        if template == "/api/v1/feed/stream":
+            continue  # never ends; it sends the feed's entries, fetched here already
         params = spec["paths"][template]["get"].get("parameters", [])
         names = re.findall(r"{(\w+)}", template)
         choices = []
