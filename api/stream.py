@@ -7,9 +7,13 @@ when the record log grows, whichever process wrote the entry.
   `record_head.seq` every `poll_seconds`.
 
 Either way, on a wake-up the hub reads the new entries once (one query for the whole
-process), writes each as SSE bytes once, and hands the same batch to every subscriber;
-a subscriber keeps only what matches its round. Idle subscribers cost a few small
-objects each and no database work. The hub starts with the first subscriber.
+process, in a worker thread), writes each as SSE bytes once and joins them into one
+chunk (`Batch`), and hands that same chunk to every subscriber: a subscriber's task then
+sends everything pending as ONE body write, however many entries and wake-ups it holds
+(a round's subscribers share a chunk of their round's entries, joined once per batch).
+One hub task sends the heartbeats: a subscriber's task only waits on a future between
+writes. Idle subscribers cost a few small objects each and no database work. The hub
+starts with the first subscriber.
 """
 
 import asyncio
@@ -17,8 +21,6 @@ import contextlib
 import functools
 import logging
 import uuid
-from collections import deque
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import anyio
@@ -86,19 +88,91 @@ def read_head(engine: sa.Engine) -> int:
     return int(seq or 0)
 
 
-@dataclass(eq=False)
-class Subscriber:
-    round_id: str | None
-    pending: deque[list[Event]] = field(default_factory=deque)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    dropped: bool = False  # fell too far behind: its stream ends and the client resumes
+class Batch:
+    """New entries of one read, in seq order: their SSE bytes joined once for every
+    subscriber, and once per round for the subscribers of that round."""
 
-    def deliver(self, batch: list[Event]) -> None:
+    __slots__ = ("_rounds", "data", "events", "first", "last")
+
+    def __init__(self, events: list[Event]) -> None:
+        self.events = events
+        self.first = events[0][0]
+        self.last = events[-1][0]
+        self.data = b"".join(data for _, _, data in events)
+        self._rounds: dict[str, bytes] = {}
+
+    def after(self, last: int, round_id: str | None) -> bytes:
+        """The bytes of this batch's entries after seq `last` (of a round)."""
+        if last >= self.last:
+            return b""
+        if last < self.first:
+            if round_id is None:
+                return self.data
+            data = self._rounds.get(round_id)
+            if data is None:
+                data = self._rounds[round_id] = b"".join(
+                    data for _, r, data in self.events if r == round_id
+                )
+            return data
+        # (the batch overlaps what this subscriber's backlog read brought: rare)
+        return b"".join(
+            data
+            for seq, r, data in self.events
+            if seq > last and (round_id is None or r == round_id)
+        )
+
+
+def read_batch(engine: sa.Engine, *, after: int, limit: int) -> Batch | None:
+    events = read_events(engine, after=after, limit=limit)
+    return Batch(events) if events else None
+
+
+class Subscriber:
+    """What the hub keeps of one subscriber: the batches it has not sent yet, and the
+    future its task waits on when it has nothing to send."""
+
+    __slots__ = ("dropped", "pending", "ping", "round_id", "waiter", "written")
+
+    def __init__(self, round_id: str | None, now: float = 0.0) -> None:
+        self.round_id = round_id
+        self.pending: list[Batch] = []
+        self.waiter: asyncio.Future[None] | None = None
+        self.dropped = False  # fell too far behind: its stream ends and the client resumes
+        self.ping = False  # nothing sent for a while: send a heartbeat
+        self.written = now  # loop.time() of its last write
+
+    def deliver(self, batch: Batch) -> None:
         if len(self.pending) >= MAX_PENDING:
             self.dropped = True
         else:
             self.pending.append(batch)
-        self.wake.set()
+        self.wake()
+
+    def wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def wait(self) -> None:
+        """Until `wake()` (whatever was pending or flagged before is the caller's to see)."""
+        self.waiter = waiter = asyncio.get_running_loop().create_future()
+        try:
+            await waiter
+        finally:
+            self.waiter = None
+
+    def take(self, last: int) -> tuple[bytes, int]:
+        """All pending batches' bytes after seq `last` (its newest sent), as one chunk,
+        and the newest seq they held."""
+        chunks = []
+        for batch in self.pending:
+            data = batch.after(last, self.round_id)
+            if data:
+                chunks.append(data)
+            if batch.last > last:
+                last = batch.last
+        self.pending.clear()
+        return (chunks[0] if len(chunks) == 1 else b"".join(chunks)), last
 
 
 class Hub:
@@ -145,7 +219,9 @@ class Hub:
             await self._start()
         finally:
             self.reserved -= 1
-        subscriber = Subscriber(None if round_id is None else str(round_id))
+        subscriber = Subscriber(
+            None if round_id is None else str(round_id), asyncio.get_running_loop().time()
+        )
         self.subscribers.add(subscriber)
         return subscriber
 
@@ -155,6 +231,13 @@ class Hub:
     async def backlog(
         self, *, after: int, round_id: uuid.UUID | None, limit: int = READ_BATCH
     ) -> list[Event]:
+        """Entries after `after` (of a round) for a subscriber of this hub, to send before
+        what the hub hands on."""
+        if after >= self.seen:
+            # Nothing to read: every entry after `seen` reaches the subscriber through the
+            # hub (it subscribed before this call). A reconnect storm of subscribers that
+            # were up to date costs no database work.
+            return []
         async with self._backlog:
             return await anyio.to_thread.run_sync(
                 lambda: read_events(self.engine, after=after, limit=limit, round_id=round_id)
@@ -168,6 +251,7 @@ class Hub:
             self._started = asyncio.get_running_loop().create_future()
             if not self._tasks:
                 self._tasks.append(asyncio.create_task(self._watch_closing()))
+                self._tasks.append(asyncio.create_task(self._heartbeats()))
             self._tasks.append(asyncio.create_task(self._run()))
         await asyncio.shield(self._started)
 
@@ -182,7 +266,20 @@ class Hub:
     async def _watch_closing(self) -> None:
         await self.closing.wait()
         for subscriber in self.subscribers:
-            subscriber.wake.set()
+            subscriber.wake()
+
+    async def _heartbeats(self) -> None:
+        """Every quarter of `heartbeat_seconds`, flag the subscribers that would otherwise
+        go `heartbeat_seconds` without a write: no gap between writes is longer."""
+        loop = asyncio.get_running_loop()
+        while True:
+            tick = self.heartbeat_seconds / 4
+            await asyncio.sleep(tick)
+            due = loop.time() - (self.heartbeat_seconds - tick)
+            for subscriber in self.subscribers:
+                if subscriber.written <= due:
+                    subscriber.ping = True
+                    subscriber.wake()
 
     async def _run(self) -> None:
         fan_out = asyncio.create_task(self._fan_out())
@@ -271,38 +368,26 @@ class Hub:
     async def _read_new(self) -> None:
         while True:
             batch = await anyio.to_thread.run_sync(
-                functools.partial(read_events, self.engine, after=self.seen, limit=READ_BATCH)
+                functools.partial(read_batch, self.engine, after=self.seen, limit=READ_BATCH)
             )
-            if not batch:
+            if batch is None:
                 head = await anyio.to_thread.run_sync(read_head, self.engine)
                 if head < self.seen:
                     self.seen = head  # the log started again (an emptied test database)
                 return
-            self.seen = batch[-1][0]
+            self.seen = batch.last
             for subscriber in self.subscribers:
                 subscriber.deliver(batch)
-            if len(batch) < READ_BATCH:
+            if len(batch.events) < READ_BATCH:
                 return
-
-
-def frames(subscriber: Subscriber, *, last: int) -> tuple[list[bytes], int]:
-    """What the subscriber's pending batches add after `last` (its newest seq sent)."""
-    out: list[bytes] = []
-    while subscriber.pending:
-        for seq, round_id, data in subscriber.pending.popleft():
-            if seq > last and (subscriber.round_id is None or round_id == subscriber.round_id):
-                out.append(data)
-                last = seq
-            elif seq > last:
-                last = seq
-    return out, last
 
 
 class EventStream(Response):
     """The ASGI response of one subscriber: the backlog after `after`, then what the hub
     hands on, a comment line when nothing was sent for `heartbeat_seconds`, and on
-    shutdown a `retry:` hint before it ends. One extra task: the one that notices the
-    client has gone (a write to a closed connection says nothing under uvicorn)."""
+    shutdown a `retry:` hint before it ends. Two tasks of its own: the one that writes
+    and the one that notices the client has gone (a write to a closed connection says
+    nothing under uvicorn)."""
 
     media_type = "text/event-stream"
     start_headers: ClassVar[list[tuple[bytes, bytes]]] = [
@@ -327,61 +412,63 @@ class EventStream(Response):
         return MutableHeaders(raw=list(self.start_headers))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        hub, subscriber = self.hub, self.subscriber
-        gone = False
-
-        loop = asyncio.get_running_loop()
-        written = loop.time()
-
-        async def write(body: bytes, *, more: bool = True) -> None:
-            nonlocal written
-            await send({"type": "http.response.body", "body": body, "more_body": more})
-            written = loop.time()
+        # The request's task only waits: the writing is done by a task of its own, whose
+        # stack is shallow. Each wake-up of a task resumes every coroutine frame on its
+        # stack (here the app's and every middleware's, a score of them) and suspends them
+        # again; with a thousand subscribers woken per entry, that was most of the cost.
+        gone = asyncio.Event()
 
         async def watch_disconnect() -> None:
-            nonlocal gone
             while (await receive())["type"] != "http.disconnect":
                 pass
-            gone = True
-            subscriber.wake.set()
+            gone.set()
+            self.subscriber.wake()
 
         watcher = asyncio.create_task(watch_disconnect())
+        pump = asyncio.create_task(self._pump(send, gone))
         try:
-            start = {"type": "http.response.start", "status": 200, "headers": self.start_headers}
-            await send(start)
-            last = self.after
-            while not gone and not hub.closing.is_set():
-                events = await hub.backlog(after=last, round_id=self.round_id)
-                if events:
-                    last = events[-1][0]
-                    body = b"".join(data for _, _, data in events)
-                    await write(body)
-                if len(events) < READ_BATCH:
-                    break
-            await write(b": live\n\n")  # caught up: what follows is new
-            while not gone and not subscriber.dropped and not hub.closing.is_set():
-                out, last = frames(subscriber, last=last)
-                if out:
-                    body = b"".join(out)
-                    await write(body)
-                    continue
-                subscriber.wake.clear()
-                if subscriber.pending or subscriber.dropped or hub.closing.is_set() or gone:
-                    continue
-                # counted from the last write: wake-ups with nothing for this
-                # subscriber's round must not put its heartbeat off
-                quiet = written + hub.heartbeat_seconds - loop.time()
-                if quiet <= 0:
-                    await write(b": ping\n\n")
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(quiet):
-                        await subscriber.wake.wait()
-            if not gone:
-                # shutting down, or fallen too far behind: come back, from Last-Event-ID
-                await write(b"retry: %d\n\n" % RETRY_MS, more=False)
+            await pump
         finally:
-            hub.unsubscribe(subscriber)
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            self.hub.unsubscribe(self.subscriber)
+            for task in (pump, watcher):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _pump(self, send: Send, gone: asyncio.Event) -> None:
+        hub, subscriber = self.hub, self.subscriber
+        time = asyncio.get_running_loop().time
+
+        async def write(body: bytes, *, more: bool = True) -> None:
+            await send({"type": "http.response.body", "body": body, "more_body": more})
+            subscriber.written = time()
+
+        start = {"type": "http.response.start", "status": 200, "headers": self.start_headers}
+        await send(start)
+        last = self.after
+        while not gone.is_set() and not hub.closing.is_set():
+            events = await hub.backlog(after=last, round_id=self.round_id)
+            if events:
+                last = events[-1][0]
+                body = b"".join(data for _, _, data in events)
+                await write(body)
+            if len(events) < READ_BATCH:
+                break
+        await write(b": live\n\n")  # caught up: what follows is new
+        closing = hub.closing
+        while not gone.is_set() and not subscriber.dropped and not closing.is_set():
+            if subscriber.pending:
+                # everything that came since the last write, in one
+                body, last = subscriber.take(last)
+                if body:
+                    subscriber.ping = False
+                    await write(body)
+                    continue
+            if subscriber.ping:
+                subscriber.ping = False
+                await write(b": ping\n\n")
+                continue
+            await subscriber.wait()
+        if not gone.is_set():
+            # shutting down, or fallen too far behind: come back, from Last-Event-ID
+            await write(b"retry: %d\n\n" % RETRY_MS, more=False)
