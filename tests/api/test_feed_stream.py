@@ -3,8 +3,10 @@ second app on the same database, with its own engine), read with httpx streaming
 writes go through the test app, as another process's would."""
 
 import json
+import re
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,9 +18,11 @@ import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI
 
-from api import lifecycle
+from api import lifecycle, stream
 from api.config import Settings
+from api.db import open_session
 from api.main import create_app
+from api.services import ledger
 from tests.api.feed import FEED, feed_all, pending, world
 from tests.live import free_port
 
@@ -251,3 +255,140 @@ def test_one_read_per_wake_up_whatever_the_subscribers(client, make, driver, liv
     # one read for the wake-up (a second when a routine head check or a late
     # notification wakes the hub again), never one per subscriber
     assert len(reads) == 1, reads
+
+
+def append_burst(engine: sa.Engine, rounds: list[uuid.UUID]) -> list[int]:
+    """Entries for these rounds (one each, in turn), committed in ONE transaction: the
+    hub reads them in one wake-up. Returns their seqs."""
+    seqs = []
+    with open_session(engine, write=True) as session:
+        for round_id in rounds:
+            entry = ledger.append(
+                session,
+                event_type="submission.published",
+                object_type="submission",
+                object_id=uuid.uuid4(),
+                subject_id=uuid.uuid4(),
+                round_id=round_id,
+                content={"title": "burst"},
+            )
+            seqs.append(entry.seq)
+        session.commit()
+    return seqs
+
+
+def test_a_burst_keeps_order_and_ids_for_every_subscriber(client, live):
+    """Entries that come together are sent together, each once, in order, `id` its seq,
+    to subscribers of every round and of one round."""
+    engine = live.app.state.engine
+    a, b = uuid.uuid4(), uuid.uuid4()
+    with (
+        subscribe(live) as everyone,
+        subscribe(live, params={"round_id": str(a)}) as of_a,
+    ):
+        everyone.until_live()
+        of_a.until_live()
+        first = append_burst(engine, [a, b] * 15)
+        second = append_burst(engine, [b, a, a] * 10)
+        seqs = first + second
+        assert seqs == list(range(seqs[0], seqs[0] + 60))
+        got = everyone.entries(60)
+        assert [e["seq"] for e in got] == seqs
+        assert got == feed_all(client)
+        wanted = [e["seq"] for e in got if e["round_id"] == str(a)]
+        assert [e["seq"] for e in of_a.entries(len(wanted))] == wanted
+    # a resume from the middle of the burst goes on from there
+    with subscribe(live, headers={"Last-Event-ID": str(seqs[29])}) as resumed:
+        assert [e["seq"] for e in resumed.entries(30)] == seqs[30:]
+
+
+def test_pending_batches_go_as_one_chunk_in_order_without_repeats():
+    """What a subscriber sends on a wake-up: every batch handed to it since its last
+    write, joined in one body; what its backlog already sent (seq <= last) is left out,
+    and a round's subscriber gets only that round's entries."""
+
+    def event(seq: int, round_id: str | None) -> stream.Event:
+        return stream.encode({"seq": seq, "round_id": round_id})
+
+    batches = [
+        stream.Batch([event(1, "r"), event(2, None), event(3, "r")]),
+        stream.Batch([event(4, "q"), event(5, "r")]),
+        stream.Batch([event(6, None)]),
+    ]
+    everyone, of_r = stream.Subscriber(None), stream.Subscriber("r")
+    for batch in batches:
+        everyone.deliver(batch)
+        of_r.deliver(batch)
+    body, last = everyone.take(2)  # its backlog went as far as 2
+    assert [int(i) for i in re.findall(rb"^id: (\d+)$", body, re.M)] == [3, 4, 5, 6]
+    assert last == 6 and not everyone.pending
+    assert body.count(b"\n\n") == 4  # whole events, nothing else
+    body, last = of_r.take(0)
+    assert [int(i) for i in re.findall(rb"^id: (\d+)$", body, re.M)] == [1, 3, 5]
+    assert last == 6
+    assert everyone.take(6) == (b"", 6)
+
+
+def test_subscribers_as_far_as_the_hub_read_no_backlog(client, make, driver, live):
+    """A reconnect storm of subscribers that were up to date costs no database read:
+    the hub hands on everything after what it has seen."""
+    w = world(make)
+    published(make, driver, w, 2)
+    hub = live.app.state.stream
+    hub.safety_seconds = 60
+    with subscribe(live) as first:
+        assert [e["seq"] for e in first.entries(2)] == [1, 2]
+        assert hub.seen == 2
+        reads: list[str] = []
+
+        def count(_conn, _cursor, statement: str, *_args: Any) -> None:
+            if "record_entry" in statement:
+                reads.append(statement)
+
+        sa.event.listen(live.app.state.engine, "before_cursor_execute", count)
+        try:
+            with (
+                subscribe(live, headers={"Last-Event-ID": "2"}) as second,
+                subscribe(live, params={"after": 2}) as third,
+            ):
+                second.until_live()
+                third.until_live()
+                assert reads == []
+                published(make, driver, w, 1)
+                assert [r.next_entry()["seq"] for r in (first, second, third)] == [3, 3, 3]
+        finally:
+            sa.event.remove(live.app.state.engine, "before_cursor_execute", count)
+    # one behind the hub: its backlog is read
+    with subscribe(live, params={"after": 1}) as behind:
+        assert [e["seq"] for e in behind.entries(2)] == [2, 3]
+
+
+def test_heartbeats_go_on_while_other_rounds_are_busy(client, live):
+    """Entries of other rounds wake a round's subscriber but send it nothing: they must
+    not put its heartbeat off."""
+    hub = live.app.state.stream
+    hub.heartbeat_seconds = 0.4
+    engine = live.app.state.engine
+    mine, other = uuid.uuid4(), uuid.uuid4()
+    with subscribe(live, params={"round_id": str(mine)}) as reader:
+        reader.until_live()
+        stop = threading.Event()
+
+        def busy() -> None:
+            while not stop.is_set():
+                append_burst(engine, [other])
+                time.sleep(0.1)
+
+        thread = threading.Thread(target=busy, daemon=True)
+        thread.start()
+        try:
+            began = time.monotonic()
+            pings = 0
+            while pings < 3:
+                assert reader.next() == {"": "ping"}
+                pings += 1
+            # three beats of at most 0.4 s each, with room for a slow machine
+            assert time.monotonic() - began < 3
+        finally:
+            stop.set()
+            thread.join()
