@@ -1,7 +1,9 @@
 """The live feed under load: many subscribers of `GET /api/v1/feed/stream` on one server
-process (bench/subscribers.py, a process of their own), then events published one by one
-through the API (a moderator publishes pending submissions); for each event, the time
-from the publishing request to its arrival at every subscriber, and the server's RSS."""
+process (bench/subscribers.py, client processes of their own), then events published one
+by one through the API (a moderator publishes pending submissions); for each event, the
+time from its commit (PostgreSQL: heard by LISTEN; SQLite: from the publishing request) to
+its arrival at every subscriber, the server's RSS, and the CPU time of the server and of
+the clients (a client that cannot keep up would be measuring itself)."""
 
 import json
 import os
@@ -344,13 +346,24 @@ def section(s: Stream) -> str:
     if s.missing_endpoint:
         return head + "Skipped: the server answers 404 for `/api/v1/feed/stream` (not built yet).\n"
     others = ", ".join(f"{code}: {n}" for code, n in sorted((s.statuses or {}).items()))
+    start = (
+        "the commit (heard on a LISTEN connection of the bench's own: PostgreSQL announces "
+        "the entry at its commit)"
+        if s.from_commit
+        else "the moment the publishing request is sent (the commit is after it)"
+    )
     return (
-        head
-        + f"{s.subscribers:,} subscribers on one server process (a client process of their own, "
-        f"raw asyncio sockets), then {s.events} events published one every "
-        f"{SPACING * 1000:.0f} ms through the API (a moderator publishes pending "
-        "submissions); latency is from the moment the publishing request is sent (the commit "
-        "is after it) to the event's arrival at a subscriber, over every event and subscriber.\n\n"
+        head + f"{s.subscribers:,} subscribers on one server process ({s.clients} client processes "
+        "of their own, bare asyncio protocols on uvloop); every stream past its backlog "
+        f"(`: live`) before the first event; then {s.events} events published one by one "
+        f"through the API with {SPACING * 1000:.0f} ms between them (a moderator publishes "
+        f"pending submissions; all {s.events} took {s.published_in_s:.1f} s). Latency is from "
+        f"{start} to the event's arrival at a subscriber, over every event and subscriber; "
+        "from the publishing request's start: p50 "
+        f"{s.request_p50_s * 1000:.0f} ms, p99 {s.request_p99_s * 1000:.0f} ms. CPU time "
+        f"over the publications and the fan-out: server {s.server_cpu_s:.2f} s (of which "
+        f"kernel {s.server_sys_s:.2f} s), subscribers' clients {s.client_cpu_s:.2f} s; load "
+        f"average {s.load}.\n\n"
         "| subscribers connected | events | deliveries | missing | p50 ms | p99 ms | max ms "
         "| server RSS before MB | peak server RSS MB |\n"
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
