@@ -28,21 +28,6 @@ class Server(uvicorn.Server):
     """uvicorn's server, which tells the app it is closing as soon as it is told to stop,
     before it waits for the requests in flight (a stream would otherwise hold it open)."""
 
-    async def startup(self, sockets: Any = None) -> None:
-        await super().startup(sockets=sockets)
-        # What the start made (modules, the app, its routes and models) lives as long as
-        # the process: keep it out of the collector's full passes, which otherwise walk it
-        # all again every few seconds under a steady load (0.1 to 1.3 s each with a
-        # thousand live-feed subscribers, every stream stalled meanwhile). And collect the
-        # youngest objects after 10,000 allocations rather than 700: fewer of the objects
-        # that live a little while (a waiting subscriber's) are promoted each time, so
-        # full passes come far less often (none in the bench's hundred events).
-        import gc
-
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(10_000, 10, 10)
-
     def handle_exit(self, sig: int, frame: "FrameType | None") -> None:
         app: Any = getattr(self.config, "loaded_app", None)
         # uvicorn may wrap the app in its own middleware: find the app under them
