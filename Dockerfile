@@ -3,14 +3,12 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    CIVIC_MIGRATIONS_DIR=/app/alembic \
     CIVIC_DATABASE_URL=sqlite:////data/civic-input.db
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY api ./api
 COPY models ./models
-COPY alembic ./alembic
 RUN pip install . \
     && useradd --system --uid 10001 --home-dir /app civic \
     && mkdir -p /data && chown civic /data

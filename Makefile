@@ -20,7 +20,7 @@ run: $(STAMP)
 	CIVIC_SEED_DEMO_ON_EMPTY=true $(BIN)/civic-input serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check api models tests bench alembic
+	$(BIN)/ruff check api models tests bench
 	$(BIN)/ruff format --check api models tests bench
 
 typecheck: $(STAMP)

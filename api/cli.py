@@ -8,13 +8,15 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from alembic import command
 from alembic.config import Config
 from pydantic import ValidationError
 
-from alembic import command
+from api import __version__
 from api.config import InsecureSettings, Settings, get_settings
 from api.text import PrintableMessages
 
@@ -25,16 +27,17 @@ log = logging.getLogger("civic_input")
 
 
 def migrations_dir() -> Path:
-    """Where the Alembic scripts are: $CIVIC_MIGRATIONS_DIR, beside the package, or ./alembic."""
-    candidates = [
-        os.environ.get("CIVIC_MIGRATIONS_DIR"),
-        Path(__file__).resolve().parents[1] / "alembic",
-        Path.cwd() / "alembic",
-    ]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "env.py").is_file():
-            return Path(candidate)
-    raise SystemExit("cannot find the migrations (set CIVIC_MIGRATIONS_DIR)")
+    """Where the Alembic scripts are: $CIVIC_MIGRATIONS_DIR when set, otherwise the
+    ones shipped inside the package (api/migrations), wherever it is installed."""
+    override = os.environ.get("CIVIC_MIGRATIONS_DIR")
+    if override:
+        if (Path(override) / "env.py").is_file():
+            return Path(override)
+        raise SystemExit(f"CIVIC_MIGRATIONS_DIR={override} holds no Alembic env.py")
+    shipped = resources.files("api").joinpath("migrations")
+    if isinstance(shipped, Path) and (shipped / "env.py").is_file():
+        return shipped
+    raise SystemExit("cannot find the migrations in the package (set CIVIC_MIGRATIONS_DIR)")
 
 
 def alembic_config(database_url: str) -> Config:
@@ -228,6 +231,7 @@ def _positive(text: str) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="civic-input", description=__doc__)
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     serve_help = (
         "apply migrations, then serve the API; on SIGTERM stop accepting, end live "

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 import models
-from alembic import command
 from api.cli import alembic_config, migrations_dir
 from api.db import SQLITE_CACHE_KIB, make_engine, open_session
 from tests.conftest import _drop_postgres, _fresh_postgres

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
-
 from alembic import command
+
 from api.cli import alembic_config
 from api.config import Settings
 from api.db import make_engine, open_session

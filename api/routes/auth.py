@@ -2,12 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from api.deps import Admin, CurrentUser, SecurityDep, SessionDep, Tx
-from api.errors import Unauthorized, error_responses
+from api.errors import ApiError, BadRequest, TooManyRequests, Unauthorized, error_responses
 from api.pagination import json_response
 from api.services import accounts
 from models.user import (
@@ -42,15 +43,76 @@ def _registered(session: Session, *, data: UserRegister, password_hash: str) -> 
     return json_response(accounts.public(session, user=user), status_code=201)
 
 
-@router.post("/auth/token", response_model=TokenPair, responses=error_responses(401, 422, 429))
+class TokenRequest(BaseModel):
+    """The OAuth2 token request, form-encoded: the password grant (RFC 6749 §4.3) or the
+    refresh grant (§6). Other fields a client sends (`client_id`...) are ignored."""
+
+    grant_type: str = Field(
+        "password",
+        description="`password` (the default) or `refresh_token`.",
+        examples=["password", "refresh_token"],
+    )
+    username: str | None = Field(None, description="The handle (password grant).")
+    password: str | None = Field(None, description="The password (password grant).")
+    refresh_token: str | None = Field(
+        None, min_length=16, max_length=256, description="The refresh token (refresh grant)."
+    )
+    scope: str = Field(
+        "", description="Civic Input grants no scopes; a refresh asking for any is refused."
+    )
+    client_id: str | None = None
+    client_secret: str | None = None
+
+
+def _oauth_error(error: ApiError, code: str) -> ApiError:
+    """The problem with RFC 6749 §5.2's members beside its own: OAuth2 client libraries
+    read `error` (a problem without it would be taken for a token)."""
+    error.extra.setdefault("error", code)
+    error.extra.setdefault("error_description", error.detail or error.title)
+    return error
+
+
+def _missing(*fields: str) -> RequestValidationError:
+    return RequestValidationError(
+        [{"loc": ("body", name), "msg": "Field required", "type": "missing"} for name in fields]
+    )
+
+
+@router.post("/auth/token", response_model=TokenPair, responses=error_responses(400, 401, 422, 429))
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[TokenRequest, Form()],
     request: Request,
     security: SecurityDep,
     tx: Tx,
 ) -> Response:
-    """Sign in with the OAuth2 password form: a 15-minute access token and a refresh token."""
-    if len(form.username) > 64 or len(form.password) > 256 or "\x00" in form.username:
+    """The OAuth2 token endpoint. `grant_type=password` (the default): sign in with a
+    handle and password for a 15-minute access token and a refresh token.
+    `grant_type=refresh_token`: spend a refresh token for a new pair, exactly as
+    `POST /auth/refresh` does (a spent token revokes its whole family). Errors are
+    problems that also carry RFC 6749's `error` and `error_description`."""
+    if form.grant_type == "refresh_token":
+        return await _refresh_grant(form, security, tx)
+    if form.grant_type != "password":
+        raise _oauth_error(
+            BadRequest("grant_type must be password or refresh_token."),
+            "unsupported_grant_type",
+        )
+    if form.username is None or form.password is None:
+        raise _missing(*(name for name in ("username", "password") if getattr(form, name) is None))
+    try:
+        return await _password_grant(
+            request, security, tx, username=form.username, password=form.password
+        )
+    except Unauthorized as exc:
+        raise _oauth_error(exc, "invalid_grant") from None
+    except TooManyRequests as exc:
+        raise _oauth_error(exc, "temporarily_unavailable") from None
+
+
+async def _password_grant(
+    request: Request, security: SecurityDep, tx: Tx, *, username: str, password: str
+) -> Response:
+    if len(username) > 64 or len(password) > 256 or "\x00" in username:
         raise Unauthorized(accounts.BAD_CREDENTIALS)
     # The address is used for throttling in memory only; it is never stored or logged.
     address = security.client_address(request)
@@ -61,23 +123,31 @@ async def token(
     # Three steps, so that no database turn (on SQLite, the write lock) is held while
     # Argon2 runs: read the credentials, check the password, then issue the tokens.
     checked, rehashed = await accounts.authenticate(
-        security, handle=form.username, password=form.password, address=address, read=read
+        security, handle=username, password=password, address=address, read=read
     )
     pair = await tx(accounts.sign_in, security=security, checked=checked, rehashed=rehashed)
     return json_response(pair)
 
 
+async def _refresh_grant(form: TokenRequest, security: SecurityDep, tx: Tx) -> Response:
+    if form.refresh_token is None:
+        raise _missing("refresh_token")
+    if form.scope.strip():
+        raise _oauth_error(
+            BadRequest("No scopes are granted, so a refresh may ask for none."), "invalid_scope"
+        )
+    try:
+        pair = await tx(accounts.spend_refresh, security=security, token=form.refresh_token)
+    except Unauthorized as exc:
+        raise _oauth_error(exc, "invalid_grant") from None
+    return json_response(pair)
+
+
 @router.post("/auth/refresh", response_model=TokenPair, responses=error_responses(401, 422))
 def refresh(data: RefreshRequest, session: SessionDep, security: SecurityDep) -> TokenPair:
-    """Spend a refresh token for a new pair. A spent token revokes its whole family."""
-    try:
-        return accounts.refresh(session, security, token=data.refresh_token)
-    except accounts.RefreshReused:
-        # The revocation must stand although the request fails.
-        session.commit()
-        raise Unauthorized(
-            "This refresh token was already used; every token of its session is revoked."
-        ) from None
+    """Spend a refresh token for a new pair. A spent token revokes its whole family.
+    (OAuth2 clients use `POST /auth/token` with `grant_type=refresh_token`.)"""
+    return accounts.spend_refresh(session, security, token=data.refresh_token)
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(401))

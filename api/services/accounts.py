@@ -25,6 +25,7 @@ from models.user import (
 )
 
 BAD_CREDENTIALS = "Unknown handle or wrong password."
+REFRESH_REUSED = "This refresh token was already used; every token of its session is revoked."
 
 
 def handle_key(handle: str) -> str:
@@ -198,6 +199,17 @@ def refresh(session: Session, security: Security, *, token: str) -> TokenPair:
     if user is None or not user.is_active:
         raise Unauthorized("The refresh token is not valid.")
     return issue_tokens(session, security, user=user, family_id=stored.family_id)
+
+
+def spend_refresh(session: Session, security: Security, *, token: str) -> TokenPair:
+    """`refresh` for a route: a spent token's revocation is committed before the 401,
+    so that it stands although the request fails. Both refresh endpoints (the JSON one
+    and the OAuth2 token endpoint's `refresh_token` grant) spend tokens through here."""
+    try:
+        return refresh(session, security, token=token)
+    except RefreshReused:
+        session.commit()
+        raise Unauthorized(REFRESH_REUSED) from None
 
 
 def revoke_family(

@@ -375,43 +375,56 @@ def test_a_role_change_applies_on_the_next_request(client, make, db):
 
 
 # --- refresh tokens ---------------------------------------------------------------
+# Every refresh test runs twice: through the JSON endpoint and through the OAuth2 token
+# endpoint's refresh grant (RFC 6749 §6), which must rotate and detect reuse alike.
 
 
-def test_refresh_rotates_and_a_spent_token_revokes_the_family(client, make, db):
+@pytest.fixture(params=["json", "oauth2"])
+def via(request):
+    return request.param
+
+
+def spend(client, via, refresh_token):
+    if via == "json":
+        return client.post(REFRESH, json={"refresh_token": refresh_token})
+    return client.post(TOKEN, data={"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+
+def test_refresh_rotates_and_a_spent_token_revokes_the_family(client, make, db, via):
     make.user(handle="rotor")
     first = sign_in(client, "rotor").json()
-    second = client.post(REFRESH, json={"refresh_token": first["refresh_token"]})
+    second = spend(client, via, first["refresh_token"])
     assert second.status_code == 200
     pair = second.json()
     assert pair["refresh_token"] != first["refresh_token"]
     assert client.get(ME, headers=bearer(pair["access_token"])).status_code == 200
 
     # Replaying the spent token: refused, and the whole family with it.
-    assert client.post(REFRESH, json={"refresh_token": first["refresh_token"]}).status_code == 401
-    assert client.post(REFRESH, json={"refresh_token": pair["refresh_token"]}).status_code == 401
+    assert spend(client, via, first["refresh_token"]).status_code == 401
+    assert spend(client, via, pair["refresh_token"]).status_code == 401
     assert all(t.revoked_at is not None for t in db.exec(select(RefreshToken)))
 
 
-def test_reusing_a_spent_refresh_token_ends_the_access_tokens_at_once(client, make):
+def test_reusing_a_spent_refresh_token_ends_the_access_tokens_at_once(client, make, via):
     make.user(handle="robbed")
     first = sign_in(client, "robbed").json()
-    second = client.post(REFRESH, json={"refresh_token": first["refresh_token"]}).json()
+    second = spend(client, via, first["refresh_token"]).json()
     elsewhere = sign_in(client, "robbed").json()  # another device, another family
     for pair in (first, second, elsewhere):
         assert client.get(ME, headers=bearer(pair["access_token"])).status_code == 200
 
     # The thief (or the owner) presents the spent token: theft is evident.
-    assert client.post(REFRESH, json={"refresh_token": first["refresh_token"]}).status_code == 401
+    assert spend(client, via, first["refresh_token"]).status_code == 401
     for pair in (first, second, elsewhere):
         assert client.get(ME, headers=bearer(pair["access_token"])).status_code == 401
     # The family is gone; the other device signs back in by refreshing.
-    assert client.post(REFRESH, json={"refresh_token": second["refresh_token"]}).status_code == 401
-    renewed = client.post(REFRESH, json={"refresh_token": elsewhere["refresh_token"]})
+    assert spend(client, via, second["refresh_token"]).status_code == 401
+    renewed = spend(client, via, elsewhere["refresh_token"])
     assert renewed.status_code == 200
     assert client.get(ME, headers=bearer(renewed.json()["access_token"])).status_code == 200
 
     # Replaying a token of a family revoked already ends nothing more.
-    assert client.post(REFRESH, json={"refresh_token": first["refresh_token"]}).status_code == 401
+    assert spend(client, via, first["refresh_token"]).status_code == 401
     assert client.get(ME, headers=bearer(renewed.json()["access_token"])).status_code == 200
 
 
@@ -422,33 +435,138 @@ def test_refresh_tokens_are_stored_only_as_hashes(client, make, db):
     assert pair["refresh_token"] not in stored.token_hash
 
 
-def test_an_access_token_is_not_a_refresh_token(client, make):
+def test_an_access_token_is_not_a_refresh_token(client, make, via):
     make.user(handle="mixer")
     pair = sign_in(client, "mixer").json()
-    r = client.post(REFRESH, json={"refresh_token": pair["access_token"]})
+    r = spend(client, via, pair["access_token"])
     assert r.status_code == 422, r.text  # too long for a refresh token: refused at the door
     # ... and a refresh token is not an access token
     assert client.get(ME, headers=bearer(pair["refresh_token"])).status_code == 401
 
 
-def test_an_expired_refresh_token_is_refused(client, make, db):
+def test_an_expired_refresh_token_is_refused(client, make, db, via):
     make.user(handle="late")
     pair = sign_in(client, "late").json()
     stored = db.exec(select(RefreshToken)).one()
     stored.expires_at = datetime.now(UTC) - timedelta(seconds=1)
     db.add(stored)
     db.commit()
-    assert client.post(REFRESH, json={"refresh_token": pair["refresh_token"]}).status_code == 401
+    assert spend(client, via, pair["refresh_token"]).status_code == 401
 
 
-def test_logout_revokes_refresh_and_access_tokens(client, make):
+def test_logout_revokes_refresh_and_access_tokens(client, make, via):
     make.user(handle="leaver")
     pair = sign_in(client, "leaver").json()
     assert (
         client.post("/api/v1/auth/logout", headers=bearer(pair["access_token"])).status_code == 204
     )
-    assert client.post(REFRESH, json={"refresh_token": pair["refresh_token"]}).status_code == 401
+    assert spend(client, via, pair["refresh_token"]).status_code == 401
     assert client.get(ME, headers=bearer(pair["access_token"])).status_code == 401
+
+
+# --- the OAuth2 token endpoint, as a standard client library uses it -------------
+
+
+@pytest.fixture
+def oauth2(client):
+    """Authlib's OAuth2 client (an httpx client) on the test app, as a public client."""
+    from authlib.integrations.httpx_client import OAuth2Client
+
+    def session(**kwargs):
+        return OAuth2Client(
+            client_id="a-script",
+            token_endpoint_auth_method="none",
+            token_endpoint=f"{client.base_url}{TOKEN}",
+            transport=client._transport,
+            base_url=client.base_url,
+            **kwargs,
+        )
+
+    return session
+
+
+def test_an_oauth2_library_signs_in_refreshes_and_detects_reuse(oauth2, make, db):
+    from authlib.integrations.base_client import OAuthError
+
+    make.user(handle="oauth-user")
+    owner = oauth2()
+    first = dict(owner.fetch_token(username="oauth-user", password=PASSWORD))
+    assert owner.get(ME).json()["handle"] == "oauth-user"
+
+    second = dict(owner.refresh_token())
+    assert second["refresh_token"] != first["refresh_token"]
+    assert second["access_token"] != first["access_token"]
+    assert owner.get(ME).status_code == 200
+    assert len(db.exec(select(RefreshToken)).all()) == 2  # one family, rotated
+    db.rollback()  # end the read: the writes below need the database
+
+    # Someone replays the spent refresh token: refused with RFC 6749's invalid_grant ...
+    thief = oauth2(token=first)
+    with pytest.raises(OAuthError) as caught:
+        thief.refresh_token()
+    assert caught.value.error == "invalid_grant"
+    assert "already used" in caught.value.description
+    # ... and the owner's rotated pair ends with its family, at once.
+    assert owner.get(ME).status_code == 401
+    with pytest.raises(OAuthError, match="invalid_grant"):
+        owner.refresh_token()
+    assert all(t.revoked_at is not None for t in db.exec(select(RefreshToken)))
+
+
+def test_an_oauth2_library_refreshes_an_expired_token_by_itself(oauth2, make):
+    make.user(handle="oauth-auto")
+    renewed = []
+    session = oauth2(update_token=lambda token, refresh_token=None: renewed.append(token))
+    first = dict(session.fetch_token(username="oauth-auto", password=PASSWORD))
+    session.token = {**first, "expires_at": int(time.time()) - 60}  # as if 15 minutes passed
+    assert session.get(ME).json()["handle"] == "oauth-auto"
+    assert len(renewed) == 1 and renewed[0]["refresh_token"] != first["refresh_token"]
+
+
+def test_an_oauth2_library_is_told_a_wrong_password(oauth2, make):
+    from authlib.integrations.base_client import OAuthError
+
+    make.user(handle="oauth-wrong")
+    session = oauth2()
+    with pytest.raises(OAuthError) as caught:
+        session.fetch_token(username="oauth-wrong", password="not the right passphrase")
+    assert caught.value.error == "invalid_grant"
+    assert not session.token  # the error body was not taken for a token
+
+
+def test_token_endpoint_errors_are_problems_with_oauth2_codes(client, make):
+    make.user(handle="codes")
+    pair = sign_in(client, "codes").json()
+
+    def grant(**form):
+        r = client.post(TOKEN, data=form)
+        assert r.headers["content-type"].startswith("application/problem+json"), r.text
+        return r.status_code, r.json()
+
+    status, body = grant(username="codes", password="not the right passphrase")
+    assert (status, body["error"], body["type"]) == (
+        401,
+        "invalid_grant",
+        "urn:civic-input:problem:unauthorized",
+    )
+    status, body = grant(grant_type="client_credentials")
+    assert (status, body["error"]) == (400, "unsupported_grant_type")
+    status, body = grant(
+        grant_type="refresh_token", refresh_token=pair["refresh_token"], scope="admin"
+    )
+    assert (status, body["error"]) == (400, "invalid_scope")
+    status, body = grant(grant_type="refresh_token", refresh_token="x" * 43)
+    assert (status, body["error"], body["detail"]) == (
+        401,
+        "invalid_grant",
+        "The refresh token is not valid.",
+    )
+    status, body = grant(grant_type="refresh_token")
+    assert status == 422 and body["errors"][0]["loc"] == ["body", "refresh_token"]
+    status, body = grant(password=PASSWORD)
+    assert status == 422 and body["errors"][0]["loc"] == ["body", "username"]
+    # the refused scope did not spend the token
+    assert spend(client, "oauth2", pair["refresh_token"]).status_code == 200
 
 
 # --- reading other users ----------------------------------------------------------

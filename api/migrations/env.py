@@ -2,10 +2,10 @@
 
 from logging.config import fileConfig
 
+from alembic import context
 from sqlmodel.sql.sqltypes import AutoString
 
 import models
-from alembic import context
 from api.config import get_settings, normalise_database_url
 from api.db import make_engine, writer
 from models.base import UTCDateTime
