@@ -14,6 +14,7 @@ from api.cache import FinalResponseCache, Invalidation, ResponseCache
 from api.config import Settings, get_settings
 from api.db import Gate, default_concurrency, make_engine, writer
 from api.headers import SecurityHeaders
+from api.i18n import Language
 from api.middleware import AccessLog, BodyLimit, CatchAll, ConditionalGet
 from api.routes import (
     audit,
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users.router,
         dialogues.router,
         themes.router,
+        themes.vocabulary_router,
         rounds.router,
         submissions.router,
         responses.router,
@@ -157,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(TextGuard)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(CatchAll)
+    app.add_middleware(Language)  # outside every layer that can answer with a problem
     app.add_middleware(SecurityHeaders, hsts=settings.env == "production")
     app.add_middleware(AccessLog)
     # outermost: a fresh hit is answered before any layer above does work
