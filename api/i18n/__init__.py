@@ -98,11 +98,22 @@ def _negotiate(accept_language: str) -> str:
 
 
 def language_of(scope: Scope) -> str:
-    """The language negotiated for an ASGI request (cheap: negotiation is cached by header)."""
-    values = [value for name, value in scope.get("headers", ()) if name == b"accept-language"]
-    if not values:
+    """The language negotiated for an ASGI request: cheap, for the response cache's hits
+    (one pass over the headers; the negotiation is cached by the header's bytes)."""
+    raw: bytes | None = None
+    for name, value in scope.get("headers", ()):
+        if name == b"accept-language":
+            raw = value if raw is None else raw + b"," + value
+    if raw is None:
         return DEFAULT
-    return negotiate(b",".join(values).decode("latin-1"))
+    if len(raw) > 256:
+        return negotiate(raw.decode("latin-1"))
+    return _negotiated(raw)
+
+
+@functools.lru_cache(maxsize=512)
+def _negotiated(raw: bytes) -> str:
+    return negotiate(raw.decode("latin-1"))
 
 
 def current() -> str:
