@@ -47,6 +47,11 @@ public record anyone can read, search, sync, export and verify.
 **Authorize** with a handle and password (the OAuth2 password form). Errors are
 RFC 9457 problem details (`application/problem+json`). Lists are cursor pages:
 `?limit=` (1-100) and `?cursor=` from `next_cursor` or the `Link: rel="next"` header.
+
+**Languages:** problem titles and details, theme names and enum labels
+(`GET /api/v1/vocabulary`) follow `Accept-Language`: `en` (the default) or `zh-Hans`
+(also `zh`, `zh-CN`, `zh-SG`); such answers say `Content-Language` and
+`Vary: Accept-Language`. Problem types, field names and enum values never change.
 """
 
 

@@ -161,7 +161,9 @@ def _language_dependency(
         ),
     ] = None,
 ) -> str:
-    language = negotiate(accept_language)
+    # As `Language` negotiated it for the whole request, and as the caches key it (several
+    # Accept-Language lines are read as one); the parameter documents the header.
+    language = current()
     response.headers.update(headers(language))
     return language
 

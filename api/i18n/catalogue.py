@@ -84,7 +84,7 @@ STATUS_TITLES: dict[int, Text] = {
     416: {"en": "Range Not Satisfiable", "zh-Hans": "请求的范围无法满足"},
     417: {"en": "Expectation Failed", "zh-Hans": "无法满足 Expect 请求头的要求"},
     418: {"en": "I'm a Teapot", "zh-Hans": "我是一个茶壶"},
-    421: {"en": "Misdirected Request", "zh-Hans": "请求发错了服务器"},
+    421: {"en": "Misdirected Request", "zh-Hans": "请求被发往错误的服务器"},
     422: {"en": "Unprocessable Content", "zh-Hans": "无法处理该请求"},
     423: {"en": "Locked", "zh-Hans": "资源已被锁定"},
     424: {"en": "Failed Dependency", "zh-Hans": "所依赖的请求失败"},
@@ -119,7 +119,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
     },
     "value.unstorable": {
         "en": "A value in the request cannot be stored or searched for.",
-        "zh-Hans": "请求中的某个值无法存储，也无法用于搜索。",
+        "zh-Hans": "请求中的某个值无法存储或用于搜索。",
     },
     "validation.see_errors": {
         "en": "See `errors` for each field that failed.",
@@ -216,7 +216,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "user.not_found": {"en": "No such user.", "zh-Hans": "该用户不存在。"},
     "invitation.roles": {
         "en": "Only officials and moderators are invited.",
-        "zh-Hans": "只有官员和审核员通过邀请加入。",
+        "zh-Hans": "只能邀请官员和审核员。",
     },
     "invitation.delegation_needed": {
         "en": "An official's invitation names the delegation they answer for.",
@@ -224,7 +224,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
     },
     "invitation.delegation_for_officials": {
         "en": "Only officials belong to a delegation.",
-        "zh-Hans": "只有官员隶属于代表团。",
+        "zh-Hans": "只有官员才隶属于代表团。",
     },
     "invitation.not_found": {"en": "No such invitation.", "zh-Hans": "该邀请不存在。"},
     "invitation.used": {
@@ -272,7 +272,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
     },
     "round.changed": {
         "en": "The round changed since you read it; GET it again.",
-        "zh-Hans": "该轮对话在您读取之后已被修改，请重新 GET。",
+        "zh-Hans": "该轮对话在您读取之后已被修改，请用 GET 重新读取。",
     },
     "round.wrong_phase": {
         "en": "The round is {phase}: {action} is not possible now.",
@@ -369,7 +369,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
     },
     "case.consent_who": {
         "en": "Only the case's recorder (or, to withdraw it, a moderator) changes naming consent.",
-        "zh-Hans": "只有个案记录人可以更改公开姓名的同意（审核员只能撤回同意）。",
+        "zh-Hans": "只有个案记录人可以更改是否同意公开姓名（审核员只能撤回同意）。",
     },
     "case.access_log_who": {
         "en": "Only the case's recorder and moderators read its access log.",
@@ -413,7 +413,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
     },
     "response.changed": {
         "en": "The response was revised since you read it; GET it again.",
-        "zh-Hans": "该回应在您读取之后已被修订，请重新 GET。",
+        "zh-Hans": "该回应在您读取之后已被修订，请用 GET 重新读取。",
     },
     "response.reason_needed": {
         "en": "a declined response needs a reason_code",
@@ -489,7 +489,7 @@ LABELS: dict[str, dict[str, Text]] = {
     "attribution": {
         "anonymous": {"en": "Anonymous", "zh-Hans": "匿名"},
         "handle": {"en": "Under the author's handle", "zh-Hans": "以作者用户名署名"},
-        "organisation": {"en": "On behalf of an organisation", "zh-Hans": "以组织名义"},
+        "organisation": {"en": "On behalf of an organisation", "zh-Hans": "以组织名义署名"},
     },
     "submission_status": {
         "pending": {"en": "Awaiting moderation", "zh-Hans": "待审核"},

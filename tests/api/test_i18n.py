@@ -481,6 +481,15 @@ def test_theme_names_follow_the_language(client):
     assert unchanged.status_code == 304 and "accept-language" in vary(unchanged)
 
 
+def test_several_accept_language_lines_give_one_language_to_the_answer_and_the_cache(client):
+    lines = [("Accept-Language", "fr"), ("Accept-Language", "zh;q=0.5")]
+    for _ in range(2):  # computed, then a hit
+        r = client.get(THEMES, headers=lines)
+        assert_says(r, "zh-Hans")
+        assert {t["slug"]: t["name"] for t in r.json()["items"]}["rule-of-law"] == "法治"
+    assert client.get(THEMES, headers=ZH).content == r.content
+
+
 def test_a_theme_without_a_name_in_the_language_is_named_in_english(
     client,
     make,
