@@ -53,6 +53,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.i18n import DEFAULT as DEFAULT_LANGUAGE
+from api.i18n import language_of
 from api.middleware import access_log, weak_etag
 from api.shared import Shared
 from api.sql.prepared import WROTE
@@ -236,6 +238,16 @@ def _tagged(start: Message, body: bytes) -> Message:
     return {**start, "headers": headers}
 
 
+def _key(scope: Scope) -> tuple[str, bytes]:
+    """An entry's key: its path and query, and the language negotiated from
+    `Accept-Language` (a theme list or the vocabulary differs by it), written before the
+    path when it is not the default (a path starts with "/")."""
+    path, language = scope["path"], language_of(scope)
+    if language != DEFAULT_LANGUAGE:
+        path = f"{language} {path}"
+    return path, scope.get("query_string", b"")
+
+
 class ResponseCache:
     def __init__(
         self,
@@ -265,7 +277,7 @@ class ResponseCache:
         if not self._cacheable(scope):
             await self.app(scope, receive, send)
             return
-        key = (scope["path"], scope.get("query_string", b""))
+        key = _key(scope)
         if await self._served(key, send):
             return
         filling = self.filling.get(key)
@@ -379,7 +391,7 @@ class FinalResponseCache(ResponseCache):
         if not self._cacheable(scope):
             await self.app(scope, receive, send)
             return
-        key = (scope["path"], scope.get("query_string", b""))
+        key = _key(scope)
         began = time.perf_counter()
         if await self._served(key, send):
             access_log.info(

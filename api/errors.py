@@ -19,6 +19,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
+from api import i18n
+
 log = logging.getLogger("civic_input.errors")
 
 PROBLEM_JSON = "application/problem+json"
@@ -172,6 +174,9 @@ def problem_response(
     if detail:
         body["detail"] = detail
     body.update(extra)
+    # in the reader's language (api/i18n): title, detail, our validation messages
+    body, said = i18n.localized_problem(body)
+    headers = {**(headers or {}), **said}
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
@@ -190,10 +195,12 @@ async def send_problem(
     fields: dict[str, Any] = {"type": TYPE_PREFIX + slug, "title": title, "status": status}
     if detail is not None:
         fields["detail"] = detail
-    body = json.dumps(fields).encode()
+    fields, said = i18n.localized_problem(fields)  # in the reader's language (api/i18n)
+    body = json.dumps(fields, ensure_ascii=False).encode()
     headers = [
         (b"content-type", PROBLEM_JSON.encode()),
         (b"content-length", str(len(body)).encode()),
+        *((name.lower().encode(), value.encode()) for name, value in said.items()),
     ]
     if close:
         headers.append((b"connection", b"close"))

@@ -14,6 +14,7 @@ from api.cache import FinalResponseCache, Invalidation, ResponseCache
 from api.config import Settings, get_settings
 from api.db import Gate, default_concurrency, make_engine, writer
 from api.headers import SecurityHeaders
+from api.i18n import Language
 from api.middleware import AccessLog, BodyLimit, CatchAll, ConditionalGet
 from api.routes import (
     audit,
@@ -46,6 +47,11 @@ public record anyone can read, search, sync, export and verify.
 **Authorize** with a handle and password (the OAuth2 password form). Errors are
 RFC 9457 problem details (`application/problem+json`). Lists are cursor pages:
 `?limit=` (1-100) and `?cursor=` from `next_cursor` or the `Link: rel="next"` header.
+
+**Languages:** problem titles and details, theme names and enum labels
+(`GET /api/v1/vocabulary`) follow `Accept-Language`: `en` (the default) or `zh-Hans`
+(also `zh`, `zh-CN`, `zh-SG`); such answers say `Content-Language` and
+`Vary: Accept-Language`. Problem types, field names and enum values never change.
 """
 
 
@@ -130,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users.router,
         dialogues.router,
         themes.router,
+        themes.vocabulary_router,
         rounds.router,
         submissions.router,
         responses.router,
@@ -157,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(TextGuard)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(CatchAll)
+    app.add_middleware(Language)  # outside every layer that can answer with a problem
     app.add_middleware(SecurityHeaders, hsts=settings.env == "production")
     app.add_middleware(AccessLog)
     # outermost: a fresh hit is answered before any layer above does work

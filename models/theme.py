@@ -32,4 +32,18 @@ class ThemeCreate(Strict):
 
 class ThemePublic(BaseModel):
     slug: str
+    name: str = PField(
+        description="The name in the answer's language (its Content-Language), else in "
+        "English: the same as one of `names`."
+    )
     names: dict[str, str]
+
+
+class Vocabulary(BaseModel):
+    """The readable label of every enum value in the API, in one language."""
+
+    language: str = PField(description="`en` or `zh-Hans`: the labels' language.")
+    labels: dict[str, dict[str, str]] = PField(
+        description="By vocabulary (`case_status`, `phase`, `rating`, ...), each value "
+        "with its label."
+    )

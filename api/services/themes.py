@@ -6,10 +6,11 @@ import uuid
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from api import i18n
 from api.errors import Conflict, Unprocessable
 from api.services import audit
 from api.sql.prepared import Prepared, one_of, one_of_values
-from models.theme import Theme, ThemeCreate
+from models.theme import Theme, ThemeCreate, ThemePublic, Vocabulary
 from models.user import User
 
 _THEME: sa.Table = Theme.__table__  # type: ignore[attr-defined]
@@ -24,6 +25,18 @@ def _ids_by_slug(count: int) -> Prepared:
 
 def all_themes(session: Session) -> list[Theme]:
     return list(session.exec(select(Theme).order_by(col(Theme.slug))))
+
+
+def public(theme: Theme, *, language: str) -> ThemePublic:
+    """A theme with its name in `language` (English when it has none in it)."""
+    return ThemePublic(
+        slug=theme.slug, name=i18n.name_for(theme.names, language), names=theme.names
+    )
+
+
+def vocabulary(*, language: str) -> Vocabulary:
+    """The labels of every enum value, in `language`."""
+    return Vocabulary(language=language, labels=i18n.labels(language))
 
 
 def create(session: Session, *, data: ThemeCreate, admin: User) -> Theme:

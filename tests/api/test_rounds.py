@@ -535,6 +535,7 @@ def test_an_admin_adds_a_theme_with_canonical_language_tags(client, admin_header
     assert r.status_code == 201, r.text
     assert r.json() == {
         "slug": "police-accountability",
+        "name": "Police accountability",
         "names": {"en": "Police accountability", "zh-Hans": "警察问责", "zh-Hant-TW": "警察問責"},
     }
     listed = {t["slug"]: t["names"] for t in client.get(THEMES).json()["items"]}
