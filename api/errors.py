@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import Send
 
 log = logging.getLogger("civic_input.errors")
@@ -210,6 +211,20 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return out
 
 
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers at the request's path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    rank = {name: i for i, name in enumerate(_METHOD_ORDER)}
+    return sorted(methods, key=lambda name: (rank.get(name, len(rank)), name))
+
+
 def validation_problem(issues: list[dict[str, Any]]) -> JSONResponse:
     """The 422 for a request that failed validation, one issue per field."""
     return problem_response(
@@ -249,7 +264,7 @@ def install(app: FastAPI) -> None:
         return validation_problem(_validation_issues(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
             # FastAPI answers malformed JSON with a 422 `json_invalid`, but a body that is
             # not even UTF-8 with a bare 400: the same mistake, so the same answer.
@@ -257,8 +272,15 @@ def install(app: FastAPI) -> None:
                 [{"loc": ["body"], "msg": "The body is not UTF-8 JSON.", "type": "json_invalid"}]
             )
         detail = exc.detail if isinstance(exc.detail, str) else None
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 404:
             detail = "There is nothing at this address."
+        if exc.status_code == 405:
+            # Starlette names the methods of the one route it tried; a path served by
+            # several routes (GET and POST in two functions) allows them all.
+            allowed = allowed_methods(request)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+            detail = f"This address answers {', '.join(allowed)}."
         # A chunked body cut off by the size limit arrives here: give it the same
         # type and title as the 413 sent at once for a too-large Content-Length.
         family = PayloadTooLarge if exc.status_code == PayloadTooLarge.status else None
@@ -267,7 +289,7 @@ def install(app: FastAPI) -> None:
             type_=family().type if family else None,
             title=family.title if family else None,
             detail=detail,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
 
     @app.exception_handler(IntegrityError)
