@@ -227,7 +227,7 @@ IF_NONE_MATCH = {
     "in": "header",
     "required": False,
     "description": "An `ETag` from an earlier answer: 304 with no body while it still holds.",
-    "schema": {"type": "string", "maxLength": 1000},
+    "schema": {"type": "string"},
 }
 
 ERROR_DESCRIPTIONS = {

@@ -13,11 +13,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from fastapi.routing import iter_route_contexts
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import compile_path
 from starlette.types import Send
 
 log = logging.getLogger("civic_input.errors")
@@ -42,7 +43,10 @@ class ValidationIssue(BaseModel):
 
 
 class ValidationProblem(Problem):
-    errors: list[ValidationIssue]
+    """A 422: `errors` names each field that failed validation; a rule that spans the
+    request (the order of a round's instants) has `detail` alone."""
+
+    errors: list[ValidationIssue] = Field(default_factory=list)
 
 
 class ApiError(Exception):
@@ -217,10 +221,11 @@ _METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route of the app answers at the request's path."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        if match != Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
+    path = request.url.path
+    for context in iter_route_contexts(request.app.router.routes):
+        route_methods = getattr(context.original_route, "methods", None)
+        if route_methods and compile_path(context.path_format)[0].match(path):
+            methods |= route_methods
     rank = {name: i for i, name in enumerate(_METHOD_ORDER)}
     return sorted(methods, key=lambda name: (rank.get(name, len(rank)), name))
 
