@@ -469,14 +469,65 @@ def _finish_operation(doc: dict[str, Any], method: str, op: dict[str, Any]) -> N
         if not headers:
             del response["headers"]
     body = op.get("requestBody", {}).get("content", {})
+    form = body.get("application/x-www-form-urlencoded")
+    if form is not None:
+        _empty_is_absent(doc, form["schema"])
     for content in body.values():
         content.setdefault("example", example_of(doc, content["schema"]))
     if not params:
         del op["parameters"]
 
 
+def _empty_is_absent(doc: dict[str, Any], schema: dict[str, Any]) -> None:
+    """FastAPI reads an empty form field as a missing one: where an optional field has a
+    pattern, the empty string is allowed too."""
+    schema = _resolve(doc, schema)
+    required = set(schema.get("required", ()))
+    for name, prop in schema.get("properties", {}).items():
+        if name in required:
+            continue
+        for option in [prop, *prop.get("anyOf", ())]:
+            if "pattern" in option:
+                option["pattern"] = f"^(?:{option['pattern'].strip('^$')})?$"
+
+
 # Writes that answer with the resource's `ETag` (its version), for a later `If-Match`.
 SETS_ETAG = {"create_round", "update_round", "create_response", "revise_response"}
+
+
+# Where a path parameter's value comes from: the operation that makes the resource, and
+# the field of its answer. Written into the document as links (for clients, and for
+# Schemathesis's stateful phase to chain calls).
+LINK_SOURCES = {
+    "slug": ("create_dialogue", "slug"),
+    "round_id": ("create_round", "id"),
+    "submission_id": ("create_submission", "id"),
+    "response_id": ("create_response", "id"),
+    "case_id": ("create_case", "id"),
+    "benchmark_id": ("create_benchmark", "id"),
+    "commitment_id": ("create_commitment", "id"),
+    "user_id": ("register_account", "id"),
+}
+
+
+def _links(doc: dict[str, Any]) -> None:
+    by_id = {
+        op["operationId"]: op for item in doc["paths"].values() for op in item.values()
+    }
+    for path, item in doc["paths"].items():
+        for op in item.values():
+            params = [p["name"] for p in op.get("parameters", ()) if p["in"] == "path"]
+            if len(params) != 1 or params[0] not in LINK_SOURCES:
+                continue
+            source, field = LINK_SOURCES[params[0]]
+            created = by_id[source]["responses"]
+            code = next(c for c in created if c.startswith("2"))
+            links = created[code].setdefault("links", {})
+            links[op["operationId"]] = {
+                "operationId": op["operationId"],
+                "parameters": {params[0]: f"$response.body#/{field}"},
+                "description": f"`{field}` of the answer is `{params[0]}` in {path}.",
+            }
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
@@ -508,5 +559,6 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     for item in doc["paths"].values():
         for method, op in item.items():
             _finish_operation(doc, method, op)
+    _links(doc)
     app.openapi_schema = doc
     return doc
