@@ -511,9 +511,7 @@ LINK_SOURCES = {
 
 
 def _links(doc: dict[str, Any]) -> None:
-    by_id = {
-        op["operationId"]: op for item in doc["paths"].values() for op in item.values()
-    }
+    by_id = {op["operationId"]: op for item in doc["paths"].values() for op in item.values()}
     for path, item in doc["paths"].items():
         for op in item.values():
             params = [p["name"] for p in op.get("parameters", ()) if p["in"] == "path"]

@@ -224,7 +224,8 @@ def allowed_methods(request: Request) -> list[str]:
     path = request.url.path
     for context in iter_route_contexts(request.app.router.routes):
         route_methods = getattr(context.original_route, "methods", None)
-        if route_methods and compile_path(context.path_format)[0].match(path):
+        template = context.path_format
+        if route_methods and template and compile_path(template)[0].match(path):
             methods |= route_methods
     rank = {name: i for i, name in enumerate(_METHOD_ORDER)}
     return sorted(methods, key=lambda name: (rank.get(name, len(rank)), name))
