@@ -316,6 +316,24 @@ EXAMPLE_VALUES: dict[str, Any] = {
     "evidence_url": "https://example.org/reports/2026-06-01",
     "endorsement_count": 3,
 }
+# Request bodies whose fields depend on each other: changes over the example made from
+# the values above (None leaves the field out), so that each example would be accepted.
+BODY_EXAMPLES: dict[str, dict[str, Any]] = {
+    "TokenRequest": {"scope": None, "client_id": None, "client_secret": None},
+    "DialogueCreate": {"title": "China–United States human-rights dialogue"},
+    "DelegationCreate": {"name": "China"},
+    "ThemeCreate": {"slug": "detention"},
+    "SubmissionCreate": {"organisation": None, "case_id": None},
+    "SubmissionUpdate": {"attribution": None, "organisation": None},
+    "ModerationCreate": {"decision": "reject", "reason": "It names a private person."},
+    "CaseModeration": {"reason": None},
+    "ResponseCreate": {"body": "The lawyers are held in Beijing.", "reason_code": None},
+    "RevisionCreate": {"kind": None, "language": None, "reason_code": None},
+    "AssessmentCreate": {"comment": "Names the place but not the charges."},
+    "CaseCreate": {"restricted_details": "Family contact through the network; never public."},
+    "BenchmarkCreate": {"title": "Release the detained labour lawyers"},
+    "CommitmentCreate": {"text": "Families of detained lawyers may visit monthly."},
+}
 EXAMPLE_UUID = "7d3b1f2e-5a4c-4e8b-9f1d-2c6a8e0b4d13"
 FORMAT_VALUES = {
     "uuid": EXAMPLE_UUID,
@@ -473,7 +491,14 @@ def _finish_operation(doc: dict[str, Any], method: str, op: dict[str, Any]) -> N
     if form is not None:
         _empty_is_absent(doc, form["schema"])
     for content in body.values():
-        content.setdefault("example", example_of(doc, content["schema"]))
+        example = example_of(doc, content["schema"])
+        name = content["schema"].get("$ref", "").rsplit("/", 1)[-1]
+        for key, value in BODY_EXAMPLES.get(name, {}).items():
+            if value is None:
+                example.pop(key, None)
+            else:
+                example[key] = value
+        content.setdefault("example", example)
     if not params:
         del op["parameters"]
 
