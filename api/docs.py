@@ -277,7 +277,9 @@ EXAMPLE_VALUES: dict[str, Any] = {
     "email": "lin.wei@example.org",
     "code": "CN",
     "delegation": "CN",
-    "name": "Wang Quanzhang",
+    "name": "China",
+    "database": "ok",
+    "redis": "ok",
     "name_native": "王全璋",
     "location": "Beijing",
     "organisation": "Rights Defenders Network",
@@ -316,9 +318,10 @@ EXAMPLE_VALUES: dict[str, Any] = {
     "evidence_url": "https://example.org/reports/2026-06-01",
     "endorsement_count": 3,
 }
-# Request bodies whose fields depend on each other: changes over the example made from
-# the values above (None leaves the field out), so that each example would be accepted.
-BODY_EXAMPLES: dict[str, dict[str, Any]] = {
+# Schemas whose fields depend on each other or on the schema: changes over the example
+# made from the values above (None leaves the field out), so that each example would be
+# accepted (a request) or could be sent (an answer).
+SCHEMA_EXAMPLES: dict[str, dict[str, Any]] = {
     "TokenRequest": {"scope": None, "client_id": None, "client_secret": None},
     "DialogueCreate": {"title": "China–United States human-rights dialogue"},
     "DelegationCreate": {"name": "China"},
@@ -330,7 +333,18 @@ BODY_EXAMPLES: dict[str, dict[str, Any]] = {
     "ResponseCreate": {"body": "The lawyers are held in Beijing.", "reason_code": None},
     "RevisionCreate": {"kind": None, "language": None, "reason_code": None},
     "AssessmentCreate": {"comment": "Names the place but not the charges."},
-    "CaseCreate": {"restricted_details": "Family contact through the network; never public."},
+    "CaseCreate": {
+        "name": "Wang Quanzhang",
+        "restricted_details": "Family contact through the network; never public.",
+    },
+    "CaseSummary": {"name": "Wang Quanzhang"},
+    "CaseDetail": {"name": "Wang Quanzhang"},
+    "CasePrivate": {
+        "name": "Wang Quanzhang",
+        "restricted_details": "Family contact through the network; never public.",
+    },
+    "InvitationCreated": {"role": "official"},
+    "Readiness": {"status": "ready"},
     "BenchmarkCreate": {"title": "Release the detained labour lawyers"},
     "CommitmentCreate": {"text": "Families of detained lawyers may visit monthly."},
 }
@@ -372,10 +386,16 @@ def example_of(doc: dict[str, Any], schema: dict[str, Any], name: str = "", dept
             return EXAMPLE_VALUES[name]
         if depth > 6:
             return {}
-        return {
+        example = {
             key: example_of(doc, sub, key, depth + 1)
             for key, sub in schema.get("properties", {}).items()
         }
+        for key, value in SCHEMA_EXAMPLES.get(schema.get("title", ""), {}).items():
+            if value is None:
+                example.pop(key, None)
+            else:
+                example[key] = value
+        return example
     if kind == "array":
         items = _resolve(doc, schema.get("items", {}))
         if isinstance(EXAMPLE_VALUES.get(name), list) and items.get("type") == "string":
@@ -491,14 +511,7 @@ def _finish_operation(doc: dict[str, Any], method: str, op: dict[str, Any]) -> N
     if form is not None:
         _empty_is_absent(doc, form["schema"])
     for content in body.values():
-        example = example_of(doc, content["schema"])
-        name = content["schema"].get("$ref", "").rsplit("/", 1)[-1]
-        for key, value in BODY_EXAMPLES.get(name, {}).items():
-            if value is None:
-                example.pop(key, None)
-            else:
-                example[key] = value
-        content.setdefault("example", example)
+        content.setdefault("example", example_of(doc, content["schema"]))
     if not params:
         del op["parameters"]
 
