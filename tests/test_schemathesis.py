@@ -69,5 +69,7 @@ def test_schemathesis_finds_nothing(database_url, make, tmp_path):
             timeout=900,
             cwd=tmp_path,
         )
+    summary = run.stdout[run.stdout.find("=== SUMMARY") :]
+    print(summary)
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-2000:]
     assert "No issues found" in run.stdout or "passed" in run.stdout, run.stdout[-5000:]
