@@ -13,10 +13,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from fastapi.routing import iter_route_contexts
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import Send
 
 from api import i18n
@@ -43,7 +45,10 @@ class ValidationIssue(BaseModel):
 
 
 class ValidationProblem(Problem):
-    errors: list[ValidationIssue]
+    """A 422: `errors` names each field that failed validation; a rule that spans the
+    request (the order of a round's instants) has `detail` alone."""
+
+    errors: list[ValidationIssue] = Field(default_factory=list)
 
 
 class ApiError(Exception):
@@ -217,6 +222,22 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return out
 
 
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers at the request's path."""
+    methods: set[str] = set()
+    path = request.url.path
+    for context in iter_route_contexts(request.app.router.routes):
+        route_methods = getattr(context.original_route, "methods", None)
+        template = context.path_format
+        if route_methods and template and compile_path(template)[0].match(path):
+            methods |= route_methods
+    rank = {name: i for i, name in enumerate(_METHOD_ORDER)}
+    return sorted(methods, key=lambda name: (rank.get(name, len(rank)), name))
+
+
 def validation_problem(issues: list[dict[str, Any]]) -> JSONResponse:
     """The 422 for a request that failed validation, one issue per field."""
     return problem_response(
@@ -256,7 +277,7 @@ def install(app: FastAPI) -> None:
         return validation_problem(_validation_issues(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
             # FastAPI answers malformed JSON with a 422 `json_invalid`, but a body that is
             # not even UTF-8 with a bare 400: the same mistake, so the same answer.
@@ -264,8 +285,15 @@ def install(app: FastAPI) -> None:
                 [{"loc": ["body"], "msg": "The body is not UTF-8 JSON.", "type": "json_invalid"}]
             )
         detail = exc.detail if isinstance(exc.detail, str) else None
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 404:
             detail = "There is nothing at this address."
+        if exc.status_code == 405:
+            # Starlette names the methods of the one route it tried; a path served by
+            # several routes (GET and POST in two functions) allows them all.
+            allowed = allowed_methods(request)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+            detail = f"This address answers {', '.join(allowed)}."
         # A chunked body cut off by the size limit arrives here: give it the same
         # type and title as the 413 sent at once for a too-large Content-Length.
         family = PayloadTooLarge if exc.status_code == PayloadTooLarge.status else None
@@ -274,7 +302,7 @@ def install(app: FastAPI) -> None:
             type_=family().type if family else None,
             title=family.title if family else None,
             detail=detail,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
 
     @app.exception_handler(IntegrityError)

@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        generate_unique_id_function=docs.operation_id,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     docs.install(app)
+    app.openapi = lambda: docs.openapi_document(app)  # type: ignore[method-assign]
 
     # Public reads may be fetched from any origin, never with credentials.
     cache_on = settings.response_cache and settings.response_cache_seconds > 0

@@ -12,7 +12,7 @@ from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
 from models.base import Strict, enum_field, id_field, instant_field
-from models.submission import SubmissionPublic
+from models.submission import ModerationDecision, SubmissionPublic
 from models.types import Body, Line, Note
 from models.user import Role
 
@@ -146,25 +146,39 @@ class CaseSharing(Strict):
     )
 
 
+# The words case moderation took at first, still accepted (undocumented).
+_OLD_DECISIONS = {"published": "publish", "rejected": "reject", "removed": "remove"}
+_REVIEW_AFTER = {
+    ModerationDecision.publish: CaseReview.published,
+    ModerationDecision.reject: CaseReview.rejected,
+    ModerationDecision.remove: CaseReview.removed,
+}
+
+
 class CaseModeration(Strict):
-    decision: CaseReview = PField(
-        description="`published` or `rejected` for a pending case; `removed` takes a "
+    decision: ModerationDecision = PField(
+        description="`publish` or `reject` for a pending case; `remove` takes a "
         "published case down (reason required)."
     )
     reason: Note | None = None
 
-    @field_validator("decision")
+    @field_validator("decision", mode="before")
     @classmethod
-    def _not_pending(cls, value: CaseReview) -> CaseReview:
-        if value == CaseReview.pending:
-            raise ValueError("decide `published`, `rejected` or `removed`")
+    def _old_words(cls, value: object) -> object:
+        if isinstance(value, str):
+            return _OLD_DECISIONS.get(value, value)
         return value
 
     @model_validator(mode="after")
     def _reason(self) -> "CaseModeration":
-        if self.decision == CaseReview.removed and not self.reason:
+        if self.decision == ModerationDecision.remove and not self.reason:
             raise ValueError("a reason is required to remove a case")
         return self
+
+    @property
+    def review(self) -> CaseReview:
+        """The case's review state after this decision."""
+        return _REVIEW_AFTER[self.decision]
 
 
 class TimelineCreate(Strict):

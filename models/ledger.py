@@ -96,6 +96,24 @@ class Checkpoint(BaseModel):
     )
 
 
+class Jwk(BaseModel):
+    """A checkpoint signer's public key (RFC 7517): P-256, for ES256."""
+
+    kty: str = PField(examples=["EC"])
+    crv: str = PField(examples=["P-256"])
+    x: str = PField(examples=["f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU"])
+    y: str = PField(examples=["x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"])
+    kid: str = PField(examples=["q8uF2jC0mVn4RkTz7YbQ1w"])
+    alg: str = PField(examples=["ES256"])
+    use: str = PField(examples=["sig"])
+
+
+class Jwks(BaseModel):
+    """A JSON Web Key Set (RFC 7517 section 5)."""
+
+    keys: list[Jwk]
+
+
 def iso(at: datetime) -> str:
     """UTC, microseconds, Z: the one spelling of an instant in hashes and in the feed."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -20,9 +20,14 @@ class ProgressStatus(StrEnum):
     not_met = "not_met"
 
 
-class Side(StrEnum):
+class AssessmentSide(StrEnum):
+    """Who assessed progress: civil society (a moderator) or the delegation concerned."""
+
     civil_society = "civil_society"
     delegation = "delegation"
+
+
+Side = AssessmentSide
 
 
 class ProgressAssessment(SQLModel, table=True):

@@ -14,7 +14,9 @@ from models.base import Strict, id_field, instant_field
 from models.types import Instant, Line, SmallInt, Title
 
 
-class Phase(StrEnum):
+class RoundPhase(StrEnum):
+    """Computed from a round's five instants and the clock."""
+
     upcoming = "upcoming"
     accepting_submissions = "accepting_submissions"
     awaiting_session = "awaiting_session"
@@ -22,6 +24,8 @@ class Phase(StrEnum):
     accepting_responses = "accepting_responses"
     concluded = "concluded"
 
+
+Phase = RoundPhase
 
 INSTANTS = (
     "submissions_open_at",

@@ -14,7 +14,9 @@ from models.response import ResponsePublic
 from models.types import Body, LanguageTag, Line, Note, Slug, Title
 
 
-class Kind(StrEnum):
+class SubmissionKind(StrEnum):
+    """A concern (a question about a situation) or a case (about a person)."""
+
     concern = "concern"
     case = "case"
 
@@ -25,7 +27,9 @@ class Attribution(StrEnum):
     organisation = "organisation"
 
 
-class Status(StrEnum):
+class SubmissionStatus(StrEnum):
+    """Where a submission is in moderation; only `published` ones are public."""
+
     pending = "pending"
     published = "published"
     rejected = "rejected"
@@ -33,10 +37,18 @@ class Status(StrEnum):
     removed = "removed"
 
 
-class Decision(StrEnum):
+class ModerationDecision(StrEnum):
+    """A moderator's decision, on a submission or a case."""
+
     publish = "publish"
     reject = "reject"
     remove = "remove"
+
+
+# the names the code has used all along
+Kind = SubmissionKind
+Status = SubmissionStatus
+Decision = ModerationDecision
 
 
 class Submission(SQLModel, table=True):

@@ -83,8 +83,27 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-# An instant in input must carry its zone: a naive datetime is a 422.
-Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
+# RFC 3339: a date, a time and a zone (`Z` or an offset).
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def _instant_text(value: object) -> object:
+    """Only text in RFC 3339 form is an instant: a number (seconds since 1970) or a
+    datetime without its zone is a 422, not a guess."""
+    if isinstance(value, datetime):  # from Python callers, not from JSON
+        return value
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError(
+            "an instant is a string with a date, a time and a zone, "
+            "e.g. 2026-03-01T09:00:00Z or 2026-03-01T17:00:00+08:00"
+        )
+    return value
+
+
+# An instant in input must carry its zone: a naive datetime or a number is a 422.
+Instant = Annotated[AwareDatetime, BeforeValidator(_instant_text), AfterValidator(_utc)]
 
 # Bounded integers, so nothing out of range ever reaches the database.
 SmallInt = Annotated[int, Field(ge=1, le=10_000)]

@@ -44,7 +44,7 @@ def test_text_that_is_no_member_is_refused_and_nothing_is_stored(
     with open_session(engine, write=True) as session:
         row = session.get_one(Submission, submission.id)
         row.status = "hidden"  # type: ignore[assignment]
-        with pytest.raises(sa.exc.StatementError, match="'hidden' is not a valid Status"):
+        with pytest.raises(sa.exc.StatementError, match="'hidden' is not a valid SubmissionStatus"):
             session.commit()
     with open_session(engine) as session:
         assert session.get_one(Submission, submission.id).status is Status.published

@@ -20,7 +20,7 @@ from api.errors import Unprocessable, error_responses
 from api.pagination import next_link
 from api.services import checkpoints
 from api.views import feed as feed_views
-from models.ledger import Checkpoint, FeedPage, RecordEntry, RecordHead, iso
+from models.ledger import Checkpoint, FeedPage, Jwks, RecordEntry, RecordHead, iso
 
 router = APIRouter(prefix="/api/v1", tags=["feed and export"])
 keys_router = APIRouter(tags=["feed and export"])
@@ -230,7 +230,7 @@ def record_checkpoint(session: SessionDep, request: Request, response: Response)
     return checkpoints.checkpoint(session, signer=request.app.state.signing_keys.signer(session))
 
 
-@keys_router.get("/.well-known/jwks.json")
+@keys_router.get("/.well-known/jwks.json", response_model=Jwks)
 def jwks(session: SessionDep) -> dict[str, Any]:
     """The public keys of every checkpoint signer, old ones included."""
     return checkpoints.jwks(session)

@@ -61,25 +61,26 @@ def create(session: Session, *, data: CaseCreate, activist: User) -> Case:
 
 
 def moderate(session: Session, *, case: Case, data: CaseModeration, moderator: User) -> Case:
-    if data.decision == CaseReview.removed:
+    review = data.review
+    if review == CaseReview.removed:
         if case.review != CaseReview.published:
             raise Conflict("Only a published case can be removed.")
     elif case.review != CaseReview.pending:
         raise Conflict(f"This case was {case.review} already.")
-    case.review = data.decision
+    case.review = review
     case.review_reason = data.reason
-    if data.decision == CaseReview.published:
+    if review == CaseReview.published:
         case.published_at = clock.now()
     session.add(case)
     session.flush()
-    if data.decision == CaseReview.published:
+    if review == CaseReview.published:
         events.case_changed(session, case=case, event_type="case.published")
-    elif data.decision == CaseReview.removed:
+    elif review == CaseReview.removed:
         events.case_removed(session, case=case)
     audit.record(
         session,
         actor=moderator,
-        action=f"case.{data.decision.value}",
+        action=f"case.{review.value}",
         target_type="case",
         target_id=case.id,
         detail={"reason": data.reason} if data.reason else {},
