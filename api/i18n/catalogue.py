@@ -137,7 +137,25 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "en": "Request bodies are limited to {limit} bytes.",
         "zh-Hans": "请求体不得超过 {limit} 字节。",
     },
-    "method.not_allowed": {"en": "Method Not Allowed", "zh-Hans": "该地址不支持此请求方法"},
+    "method.not_allowed": {
+        "en": "This address answers {methods}.",
+        "zh-Hans": "此地址只接受以下请求方法：{methods}。",
+    },
+    "field.required": {"en": "Field required", "zh-Hans": "缺少必填字段"},
+    "instant.strict": {
+        "en": "an instant is a string with a date, a time and a zone, "
+        "e.g. 2026-03-01T09:00:00Z or 2026-03-01T17:00:00+08:00",
+        "zh-Hans": "时间须为包含日期、时刻和时区的字符串，"
+        "例如 2026-03-01T09:00:00Z 或 2026-03-01T17:00:00+08:00",
+    },
+    "grant.unsupported": {
+        "en": "grant_type must be password or refresh_token.",
+        "zh-Hans": "grant_type 只能是 password 或 refresh_token。",
+    },
+    "scope.none_granted": {
+        "en": "No scopes are granted, so a refresh may ask for none.",
+        "zh-Hans": "本服务不授予任何权限范围，刷新时不得申请权限范围。",
+    },
     "text.not_unicode": {
         "en": "Text must be valid Unicode (UTF-8), without lone surrogates or NUL characters.",
         "zh-Hans": "文本必须是有效的 Unicode（UTF-8），且不得含有孤立代理项或 NUL 字符。",
@@ -354,10 +372,6 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "en": "This case was {review} already.",
         "zh-Hans": "该个案已经审核过，结果为“{review}”。",
         "translate": {"review": "case_review"},
-    },
-    "case.decision": {
-        "en": "decide `published`, `rejected` or `removed`",
-        "zh-Hans": "请选择 `published`、`rejected` 或 `removed`",
     },
     "case.remove_reason": {
         "en": "a reason is required to remove a case",
