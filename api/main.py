@@ -29,6 +29,7 @@ from api.routes import (
     themes,
     users,
 )
+from api.routes import search as search_routes
 from api.security import Security
 from api.services import signing_keys
 from api.shared import Shared
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit.router,
     ):
         app.include_router(router)
+    app.include_router(search_routes.router)
     docs.install(app)
 
     # Public reads may be fetched from any origin, never with credentials.
