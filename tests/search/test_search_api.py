@@ -136,7 +136,7 @@ def test_snippets_are_plain_text_with_match_offsets(client, record):
 
 
 def test_filters(client, make, record):
-    first, second, third = record["rounds"]
+    first, second, _third = record["rounds"]
     assert found(client, "律师", round_id=str(second.id)) == [str(record["gao_trad"].id)]
     dialogue = make.session.get(type(first), first.id).dialogue_id
     slug = make.session.get_one(Dialogue, dialogue).slug
@@ -234,7 +234,7 @@ def _case(client, make, *, consent):
 
 
 def test_cases_are_found_by_name_only_while_consent_stands(client, make):
-    case_id, activist, moderator = _case(client, make, consent=True)
+    case_id, _activist, moderator = _case(client, make, consent=True)
     assert found(client, "王全璋") == [case_id]
     hit = search(client, "Wang Quanzhang")["items"][0]
     assert hit["type"] == "case" and "王全璋" in hit["title"]
