@@ -202,9 +202,7 @@ def _cases(conn: sa.Connection, where: Any) -> list[Doc]:
     for row in rows:
         # the consent rule of `api.views.cases`, on the columns it reads
         name, native = public_name(
-            Case.model_construct(
-                name=row.name, name_native=row.name_native, name_consent=row.name_consent
-            )
+            Case(name=row.name, name_native=row.name_native, name_consent=row.name_consent)
         )
         title = f"{name}\n{native}" if row.name_consent else ""
         docs.append(

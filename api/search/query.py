@@ -269,8 +269,9 @@ def _hits(session: Session, query: Query, rows: list[Any]) -> list[SearchHit]:
             texts[r.id] = (None, r.body, r.submission_id)
     if ids["case"]:
         for r in session.connection().execute(sa.select(_CASE).where(_CASE.c.id.in_(ids["case"]))):
-            case = Case.model_construct(**r._mapping)
-            name, native = public_name(case)
+            name, native = public_name(
+                Case(name=r.name, name_native=r.name_native, name_consent=r.name_consent)
+            )
             shown = f"{name} ({native})" if native else name
             texts[r.id] = (shown, f"{r.location or ''}\n{r.summary}".strip(), None)
     if ids["benchmark"]:
