@@ -45,6 +45,16 @@ _BENCHMARK = table(Benchmark)
 _BENCHMARK_THEME = table(BenchmarkTheme)
 _COMMITMENT = table(Commitment)
 
+
+def consent_view(row: Any) -> Case:
+    """The columns the consent rule reads, as the `Case` it takes (mapped first: a
+    command line may not have used the ORM yet)."""
+    sa.orm.configure_mappers()
+    return Case.model_construct(
+        name=row.name, name_native=row.name_native, name_consent=row.name_consent
+    )
+
+
 TYPES = ("submission", "response", "case", "benchmark", "commitment")
 
 Doc = dict[str, Any]
@@ -201,9 +211,7 @@ def _cases(conn: sa.Connection, where: Any) -> list[Doc]:
     docs = []
     for row in rows:
         # the consent rule of `api.views.cases`, on the columns it reads
-        name, native = public_name(
-            Case(name=row.name, name_native=row.name_native, name_consent=row.name_consent)
-        )
+        name, native = public_name(consent_view(row))
         title = f"{name}\n{native}" if row.name_consent else ""
         docs.append(
             _entry(

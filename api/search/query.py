@@ -27,6 +27,7 @@ from sqlmodel import Session
 from api.errors import BadRequest, Unprocessable
 from api.pagination import decode_cursor, encode_cursor
 from api.search import sql
+from api.search.index import consent_view
 from api.search.tokens import Query, QueryError, parse_query, spans
 from api.views.cases import public_name
 from api.views.tables import table
@@ -269,9 +270,7 @@ def _hits(session: Session, query: Query, rows: list[Any]) -> list[SearchHit]:
             texts[r.id] = (None, r.body, r.submission_id)
     if ids["case"]:
         for r in session.connection().execute(sa.select(_CASE).where(_CASE.c.id.in_(ids["case"]))):
-            name, native = public_name(
-                Case(name=r.name, name_native=r.name_native, name_consent=r.name_consent)
-            )
+            name, native = public_name(consent_view(r))
             shown = f"{name} ({native})" if native else name
             texts[r.id] = (shown, f"{r.location or ''}\n{r.summary}".strip(), None)
     if ids["benchmark"]:
