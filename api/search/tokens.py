@@ -84,6 +84,7 @@ def fold(char: str) -> str:
 _VOWEL = re.compile("[aeiouy]")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A light English suffix stripper: plurals, -ed, -ing and -ee(s) go, a final -e
     and a doubled final consonant are dropped, so detained, detaining, detains,
@@ -144,9 +145,20 @@ def _runs(text: str) -> list[tuple[int, list[tuple[str, int, int]]]]:
     return runs
 
 
+_ASCII_WORD = re.compile("[A-Za-z0-9]+")
+
+
 def _tokens(text: str) -> tuple[list[Token], list[Token]]:
     """The main stream (words, bigrams, lone CJK characters, in reading order) and the
     single characters of the longer CJK runs."""
+    if text.isascii():
+        # the same tokens, faster: in ASCII, folding is lowercasing, and the letters and
+        # digits are the word characters
+        return [
+            Token(stem(match.group().lower()), match.start(), match.end())
+            for match in _ASCII_WORD.finditer(text)
+            if match.end() - match.start() <= MAX_TOKEN
+        ], []
     main: list[Token] = []
     chars: list[Token] = []
     for kind, run in _runs(text):

@@ -132,3 +132,10 @@ def test_postgresql_keeps_every_token_as_it_is():
     finally:
         engine.dispose()
     assert set(lexemes) == set(index_text(text).split())
+
+
+def test_ascii_text_takes_the_fast_path_to_the_same_tokens():
+    text = "Detained LAWYERS, 2008: h2o_x; re-education (through) labour's " + "z" * 70
+    slow = spans(text + " é")[:-1]  # one non-ASCII word at the end: the general path
+    assert spans(text) == slow
+    assert "z" * 70 not in index_text(text)
