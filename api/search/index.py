@@ -436,12 +436,20 @@ def rebuild(
             progress(start + len(chunk), len(keys))
     if sqlite:
         conn.execute(sa.text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
-    elif keys:
-        # explicit `seq` values leave the identity behind: move it past them
-        conn.execute(
-            sa.text(
-                "SELECT setval(pg_get_serial_sequence('search_entry', 'seq'), "
-                "(SELECT max(seq) FROM search_entry))"
+    else:
+        if keys:
+            # explicit `seq` values leave the identity behind: move it past them
+            conn.execute(
+                sa.text(
+                    "SELECT setval(pg_get_serial_sequence('search_entry', 'seq'), "
+                    "(SELECT max(seq) FROM search_entry))"
+                )
             )
-        )
+        # rows written in bulk wait in the GIN indexes' pending lists, and the planner
+        # knows nothing of them, until these run (autovacuum would, later)
+        for name in ("search_fts_all", "search_fts_title"):
+            conn.execute(
+                sa.text("SELECT gin_clean_pending_list(to_regclass(:name))"), {"name": name}
+            )
+        conn.execute(sa.text("ANALYZE search_entry"))
     return len(keys)

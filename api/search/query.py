@@ -28,7 +28,7 @@ from api.errors import BadRequest, Unprocessable
 from api.pagination import decode_cursor, encode_cursor
 from api.search import sql
 from api.search.index import consent_view
-from api.search.tokens import Query, QueryError, parse_query, spans
+from api.search.tokens import Query, QueryError, matching_spans, parse_query
 from api.views.cases import public_name
 from api.views.tables import table
 from models.base import UTCDateTime
@@ -327,8 +327,7 @@ def _hits(session: Session, query: Query, rows: list[Any]) -> list[SearchHit]:
 def snippet(text: str, query: Query, width: int = SNIPPET_CHARS) -> Snippet:
     """Up to `width` characters of `text` around its first match, newlines as spaces,
     with the offsets of every match in it (overlapping bigrams merged)."""
-    wanted = query.tokens
-    matched = sorted((token.start, token.end) for token in spans(text) if token.text in wanted)
+    matched = sorted(matching_spans(text, query.tokens))
     begin = max(0, matched[0][0] - _LEAD) if matched else 0
     end = min(len(text), begin + width)
     if end - begin < width:

@@ -48,8 +48,11 @@ def matching(dialect: str, *, title: bool, alias: str = "e") -> str:
     text (its title only, if `title`) matches `:match`."""
     if dialect == "sqlite":
         return "search_fts MATCH :match"
-    expression = PG_TITLE if title else PG_ALL
-    return f"{expression.format(e=alias + '.')} @@ CAST(:match AS tsquery)"
+    if title:
+        # rows without a title (responses, commitments) are passed over before parsing
+        prefix = f"{alias}.title_tokens <> '' AND "
+        return f"({prefix}{PG_TITLE.format(e=alias + '.')} @@ CAST(:match AS tsquery))"
+    return f"{PG_ALL.format(e=alias + '.')} @@ CAST(:match AS tsquery)"
 
 
 def from_clause(dialect: str, alias: str = "e") -> str:

@@ -189,6 +189,37 @@ def index_text(text: str) -> str:
     return " ".join(token.text for token in main + chars)
 
 
+_CJK_CLASS = "".join(f"{chr(low)}-{chr(high)}" for low, high in _CJK_RANGES)
+_FOLDED_TOKEN = re.compile(f"([{_CJK_CLASS}]+)|([^\\W_{_CJK_CLASS}]+)")
+
+
+def matching_spans(text: str, wanted: frozenset[str]) -> list[tuple[int, int]]:
+    """The offsets of the tokens of `text` that are in `wanted`, for snippets: on the
+    folded text with regular expressions where folding keeps every character one
+    character (nearly always), else by `spans`."""
+    folded = text.lower() if text.isascii() else "".join(map(fold, text))
+    if len(folded) != len(text):
+        return [(t.start, t.end) for t in spans(text) if t.text in wanted]
+    found: list[tuple[int, int]] = []
+    for match in _FOLDED_TOKEN.finditer(folded):
+        start = match.start()
+        run = match.group(1)
+        if run is None:
+            word = match.group(2)
+            if len(word) <= MAX_TOKEN and stem(word) in wanted:
+                found.append((start, match.end()))
+            continue
+        for token in wanted:
+            # a CJK token is one or two characters; in a run of one, only one matches
+            if len(token) > 2 or _kind(token[0]) != _CJK or (len(run) == 1 and len(token) > 1):
+                continue
+            at = run.find(token)
+            while at != -1:
+                found.append((start + at, start + at + len(token)))
+                at = run.find(token, at + 1)
+    return found
+
+
 class QueryError(ValueError):
     """A query that cannot be searched for: nothing to search, or too much."""
 
@@ -199,7 +230,7 @@ class Query:
 
     clauses: tuple[tuple[str, ...], ...]
 
-    @property
+    @functools.cached_property
     def tokens(self) -> frozenset[str]:
         return frozenset(token for clause in self.clauses for token in clause)
 

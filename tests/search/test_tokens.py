@@ -5,7 +5,15 @@ import os
 import pytest
 import sqlalchemy as sa
 
-from api.search.tokens import MAX_CLAUSES, QueryError, index_text, parse_query, spans, stem
+from api.search.tokens import (
+    MAX_CLAUSES,
+    QueryError,
+    index_text,
+    matching_spans,
+    parse_query,
+    spans,
+    stem,
+)
 
 
 def test_chinese_is_written_as_overlapping_bigrams_then_single_characters():
@@ -139,3 +147,16 @@ def test_ascii_text_takes_the_fast_path_to_the_same_tokens():
     slow = spans(text + " é")[:-1]  # one non-ASCII word at the end: the general path
     assert spans(text) == slow
     assert "z" * 70 not in index_text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "请说明維權律師高智晟的下落，律师。",
+        "Detained lawyers: 高智晟 (Gao Zhìshèng) was detained in 2006; 律 alone.",
+        "Straße ﬁle ½ ひらがな 인권",
+    ],
+)
+def test_matching_spans_agree_with_the_tokens(text):
+    wanted = frozenset(token.text for token in spans(text))
+    assert sorted(matching_spans(text, wanted)) == sorted((t.start, t.end) for t in spans(text))
