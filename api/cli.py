@@ -222,6 +222,28 @@ def _purge(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _reindex(settings: Settings, _args: argparse.Namespace) -> int:
+    """Rebuild the search index from the public record, in one transaction (searches see
+    the old index until it commits), with a progress line."""
+    import time
+
+    from api.db import open_session
+    from api.search.index import rebuild
+
+    began = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        rate = done / max(time.perf_counter() - began, 1e-6)
+        print(f"\rindexed {done:,}/{total:,} texts  {rate:,.0f}/s", end="", file=sys.stderr)
+
+    with migrated_engine(settings) as engine, open_session(engine, write=True) as session:
+        count = rebuild(session.connection(), progress=progress)
+        session.commit()
+    print(file=sys.stderr)
+    print(f"search index rebuilt: {count} texts in {time.perf_counter() - began:.1f} s")
+    return 0
+
+
 def _positive(text: str) -> int:
     number = int(text)
     if number < 1:
@@ -278,6 +300,9 @@ def parser() -> argparse.ArgumentParser:
         help="erase the text of withdrawn submissions, and of removed ones older than "
         "CIVIC_REMOVED_RETENTION_DAYS",
     ).set_defaults(run=_purge)
+    sub.add_parser("reindex", help="rebuild the search index from the public record").set_defaults(
+        run=_reindex
+    )
     return p
 
 

@@ -30,6 +30,7 @@ from api.routes import (
     themes,
     users,
 )
+from api.routes import search as search_routes
 from api.security import Security
 from api.services import signing_keys
 from api.shared import Shared
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit.router,
     ):
         app.include_router(router)
+    app.include_router(search_routes.router)
     docs.install(app)
     app.openapi = lambda: docs.openapi_document(app)  # type: ignore[method-assign]
 

@@ -32,6 +32,7 @@ import sqlalchemy as sa
 
 from api.db import make_engine
 from api.pagination import encode_cursor
+from bench import search as search_bench
 from bench import seed as seeder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -575,6 +576,7 @@ class Run:
     scale: Any = None  # bench.scale.Scale
     stream: Any = None  # bench.stream.Stream, or None where not run
     layers: list[Any] = field(default_factory=list)  # bench.layers.Layer
+    search_index: Any = None  # bench.search.SearchBench
 
 
 SECRET = "b" * 48
@@ -661,6 +663,7 @@ def run_database(kind: str) -> Run:
     with server(serve_ours(port), uncached, port) as (proc, base), RssWatch(proc.pid) as watch:
         results = reads_uncached(base, proc.pid, fx)
         search = run_search(url, base, fx["round_id"])
+        indexed = search_bench.run(url, base, proc.pid, fx["round_id"])
         deadline = run_deadline(url, SECRET, base, proc.pid)
     peak = max(peak, watch.peak)
     # ours, as deployed: the response cache on
@@ -671,7 +674,7 @@ def run_database(kind: str) -> Run:
     # issue 14: several processes, cached reads against the limit, the live feed
     from bench import layers, scale, stream
 
-    run = Run(kind, results, deadline, export, search, peak)
+    run = Run(kind, results, deadline, export, search, peak, search_index=indexed)
     run.scale = scale.run_scale(kind, url, env, fx)
     if kind == "postgresql":
         # the live feed on PostgreSQL only (as the issue measures it), on one process
@@ -840,6 +843,7 @@ def report(run: Run) -> str:
             deadline_section(run, limit),
             other_sections(run),
             *_issue14_sections(run, limit),
+            search_bench.section(run.search_index),
             targets(run),
         ]
     )

@@ -14,6 +14,7 @@ from models import (  # noqa: F401  (registers tables)
     progress,
     response,
     round,
+    search,
     submission,
     theme,
     user,

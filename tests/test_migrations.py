@@ -40,11 +40,18 @@ def fresh_url() -> Iterator[str]:
             yield f"sqlite:///{Path(tmp) / 'fresh.db'}"
 
 
+def not_full_text(name: str | None, *_: object) -> bool:
+    """The full-text indexes of the search (SQLite: an FTS5 table and its shadow tables;
+    PostgreSQL: GIN indexes on expressions) are made by the migration and declared by no
+    model: each database has its own (models/search.py)."""
+    return not (name or "").startswith("search_fts")
+
+
 def table_names(url: str) -> set[str]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            return set(sa.inspect(conn).get_table_names())
+            return set(filter(not_full_text, sa.inspect(conn).get_table_names()))
     finally:
         engine.dispose()
 
@@ -107,6 +114,7 @@ def test_models_and_migrations_agree(fresh_url):
                 opts={
                     "compare_type": True,
                     "render_as_batch": conn.dialect.name == "sqlite",
+                    "include_name": not_full_text,
                 },
             )
             differences = compare_metadata(context, models.metadata)

@@ -1,12 +1,14 @@
 """What each public event writes to the record log: the public content, never more.
 
-Services call these in the same transaction as the change they record.
+Services call these in the same transaction as the change they record; each also
+brings the search index into step with what the public now sees (`api.search.index`).
 """
 
 import uuid
 
 from sqlmodel import Session
 
+from api.search import index as search_index
 from api.services import ledger
 from api.views import record_log
 from models.benchmark import Benchmark
@@ -17,7 +19,16 @@ from models.response import AnswerAssessment, Response
 from models.submission import Submission
 
 
+def _indexed(session: Session, doc_type: str, doc_id: uuid.UUID) -> None:
+    session.flush()
+    if doc_type == "submission":
+        search_index.sync_submission(session.connection(), doc_id)
+    else:
+        search_index.sync(session.connection(), doc_type, [doc_id])
+
+
 def submission_published(session: Session, *, submission: Submission) -> None:
+    _indexed(session, "submission", submission.id)
     ledger.append(
         session,
         event_type="submission.published",
@@ -31,7 +42,8 @@ def submission_published(session: Session, *, submission: Submission) -> None:
 
 def submission_gone(session: Session, *, submission: Submission, event_type: str) -> None:
     """Withdrawn or removed: every earlier entry about it loses its content; a tombstone
-    entry says when."""
+    entry says when. It and its responses leave the search index."""
+    _indexed(session, "submission", submission.id)
     ledger.tombstone(session, subject_id=submission.id)
     ledger.append(
         session,
@@ -45,6 +57,7 @@ def submission_gone(session: Session, *, submission: Submission, event_type: str
 
 
 def response_published(session: Session, *, response: Response, event_type: str) -> None:
+    _indexed(session, "response", response.id)
     round_id = session.get_one(Submission, response.submission_id).round_id
     ledger.append(
         session,
@@ -72,7 +85,8 @@ def answer_assessed(session: Session, *, assessment: AnswerAssessment, response:
 
 def case_changed(session: Session, *, case: Case, event_type: str) -> None:
     """A case published, or its consent changed: earlier entries about it are redacted
-    and the new one carries the name only while consent stands."""
+    and the new one carries the name only while consent stands (in the index too)."""
+    _indexed(session, "case", case.id)
     ledger.tombstone(session, subject_id=case.id)
     ledger.append(
         session,
@@ -88,6 +102,7 @@ def case_changed(session: Session, *, case: Case, event_type: str) -> None:
 def case_removed(session: Session, *, case: Case) -> None:
     """A moderator took a published case down: every entry about it, its timeline
     included, loses its content; a tombstone entry says when."""
+    _indexed(session, "case", case.id)
     ledger.tombstone(session, subject_id=case.id)
     ledger.tombstone_object(session, object_type="case", object_id=case.id)
     ledger.append(
@@ -114,6 +129,7 @@ def case_timeline(session: Session, *, entry: CaseTimelineEntry) -> None:
 
 
 def benchmark_adopted(session: Session, *, benchmark: Benchmark) -> None:
+    _indexed(session, "benchmark", benchmark.id)
     ledger.append(
         session,
         event_type="benchmark.adopted",
@@ -126,6 +142,7 @@ def benchmark_adopted(session: Session, *, benchmark: Benchmark) -> None:
 
 
 def commitment_recorded(session: Session, *, commitment: Commitment) -> None:
+    _indexed(session, "commitment", commitment.id)
     ledger.append(
         session,
         event_type="commitment.recorded",

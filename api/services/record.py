@@ -10,9 +10,11 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
 from api import clock
+from api.errors import Unprocessable
 from api.pagination import decode_keyset_cursor, encode_cursor
+from api.search.sql import SubmissionMatches, match_param
+from api.search.tokens import QueryError, parse_query
 from api.services import rounds
-from api.services.submissions import search_pattern
 from api.sql.prepared import Prepared
 from api.views.submissions import record_fields, view_query
 from models.dialogue import Delegation
@@ -93,8 +95,13 @@ def _page_query(
         exists = _current_answer_exists(sa.bindparam("code", type_=sa.String) if code else None)
         query = query.where(exists if answered else ~exists)
     if q:
+        # the round's part of the search index (`api.search`), as each database searches it
         query = query.where(
-            col(Submission.search_text).like(sa.bindparam("pattern", type_=sa.String), escape="\\")
+            SubmissionMatches(
+                col(Submission.id),
+                sa.bindparam("match", type_=sa.String),
+                sa.bindparam("search_round", type_=_COLUMNS.round_id.type),
+            )
         )
     if after:
         at = sa.bindparam("at", type_=_COLUMNS.published_at.type)
@@ -145,7 +152,12 @@ def page(
     if code is not None:
         params["code"] = code
     if filters.q:
-        params["pattern"] = search_pattern(filters.q)
+        try:
+            parsed = parse_query(filters.q)
+        except QueryError as error:
+            raise Unprocessable(str(error), field="q") from None
+        params["match"] = match_param(session.get_bind().dialect.name, parsed)
+        params["search_round"] = round_id
     if after is not None:
         params["at"], params["sid"] = after
     rows = query.rows(session, params)

@@ -420,6 +420,7 @@ PUBLIC = {
     "/api/v1/submissions/{submission_id}",
     "/api/v1/responses/{response_id}",
     "/api/v1/responses/{response_id}/revisions",
+    "/api/v1/search",
 }
 
 
