@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import __version__, background, docs, errors, lifecycle, single, stream
+from api import __version__, background, docs, errors, lifecycle, pages, single, stream
 from api.cache import FinalResponseCache, Invalidation, ResponseCache
 from api.config import Settings, get_settings
 from api.db import Gate, default_concurrency, make_engine, writer
@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     docs.install(app)
+    app.include_router(pages.router)
 
     # Public reads may be fetched from any origin, never with credentials.
     cache_on = settings.response_cache and settings.response_cache_seconds > 0
