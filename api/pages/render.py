@@ -64,8 +64,11 @@ class Reader:
         tail = f"#{fragment}" if fragment else ""
         return f"{urllib.parse.quote(path)}?{urllib.parse.urlencode(pairs)}{tail}"
 
-    def switch_url(self) -> str:
-        """This very page in the other language."""
+    def switch_url(self, *, echo: bool = True) -> str:
+        """This very page in the other language; the first page when the address must
+        not be echoed (an error page says nothing of what was asked for)."""
+        if not echo:
+            return f"/record?lang={i18n.other(self.lang)}"
         pairs = [(k, v) for k, v in self.query if k != "lang"]
         pairs.append(("lang", i18n.other(self.lang)))
         return f"{urllib.parse.quote(self.path)}?{urllib.parse.urlencode(pairs)}"
@@ -92,6 +95,7 @@ def render(
             other_lang=i18n.other(reader.lang),
             title=title,
             feed=feed,
+            switch=reader.switch_url(echo=status == 200),
             date=lambda value: i18n.format_date(value, reader.lang),
             instant=lambda value: i18n.format_instant(value, reader.lang),
             iso=i18n.iso,
