@@ -8,9 +8,9 @@ apart by readers with the common colour-vision deficiencies, each named in a leg
 import math
 from dataclasses import dataclass, field
 
-WIDTH = 640
-LABEL = 100  # room for a row's label on the left
-VALUE = 48  # room for a row's total on the right
+WIDTH = 420
+LABEL = 92  # room for a row's label on the left
+VALUE = 36  # room for a row's total on the right
 ROW = 34
 BAR = 20
 THIN = 6

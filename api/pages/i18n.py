@@ -293,6 +293,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "state.met": ("Met", "已达成"),
     "state.not_met": ("Not met", "未达成"),
     "state.contested": ("Contested", "有争议"),
+    "table.scroll": ("Table (scrolls sideways on a narrow screen)", "表格（窄屏上可左右滚动）"),
     "chart.table": ("The figures of the chart", "图表数据"),
     "tr.answer_rate": ("Answer rate", "回答率"),
     "tr.no_response_rate": ("No-response rate", "未答复率"),
