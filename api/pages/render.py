@@ -1,12 +1,17 @@
 """Templates to HTTP answers: the language, the headers every page carries, ETag and 304."""
 
+import hashlib
+import threading
 import urllib.parse
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pydantic_core
 from fastapi import Request, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from api.middleware import weak_etag
 from api.pages import charts, i18n
@@ -74,6 +79,56 @@ class Reader:
         return f"{urllib.parse.quote(self.path)}?{urllib.parse.urlencode(pairs)}"
 
 
+def _helpers(reader: Reader) -> dict[str, Any]:
+    """What every template may call, in the reader's language."""
+    lang = reader.lang
+    return {
+        "r": reader,
+        "t": reader.t,
+        "lang": lang,
+        "other_lang": i18n.other(lang),
+        "date": lambda value: i18n.format_date(value, lang),
+        "instant": lambda value: i18n.format_instant(value, lang),
+        "iso": i18n.iso,
+        "percent": lambda value: i18n.percent(value, lang),
+    }
+
+
+class Fragments:
+    """Rendered pieces of a page kept by what they were rendered from.
+
+    A record item's HTML is a function of its public fields (as the JSON record gives
+    them), the reader's language and the round's phase alone, so it is kept under the
+    hash of exactly those: an item that changes in any way (a response, a revision, a
+    rating) has another key and is rendered again, and one that is withdrawn or removed
+    is not on the page, whose list of items is read from the database every time. The
+    newest `size` pieces are kept."""
+
+    def __init__(self, template: str, size: int = 4096) -> None:
+        self.template = template
+        self.size = size
+        self.kept: OrderedDict[bytes, Markup] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def render(self, reader: Reader, extra: dict[str, Any], **context: Any) -> Markup:
+        key = hashlib.blake2b(
+            pydantic_core.to_json([reader.lang, extra, context]), digest_size=16
+        ).digest()
+        with self.lock:
+            found = self.kept.get(key)
+            if found is not None:
+                self.kept.move_to_end(key)
+                return found
+        # the output of an autoescaping template: safe as it stands
+        template = environment.get_template(self.template)
+        html = Markup(template.render(**_helpers(reader), **extra, **context))  # noqa: S704
+        with self.lock:
+            self.kept[key] = html
+            while len(self.kept) > self.size:
+                self.kept.popitem(last=False)
+        return html
+
+
 def render(
     request: Request,
     reader: Reader,
@@ -89,17 +144,10 @@ def render(
     body = (
         environment.get_template(template)
         .render(
-            r=reader,
-            t=reader.t,
-            lang=reader.lang,
-            other_lang=i18n.other(reader.lang),
+            **_helpers(reader),
             title=title,
             feed=feed,
             switch=reader.switch_url(echo=status == 200),
-            date=lambda value: i18n.format_date(value, reader.lang),
-            instant=lambda value: i18n.format_instant(value, reader.lang),
-            iso=i18n.iso,
-            percent=lambda value: i18n.percent(value, reader.lang),
             **context,
         )
         .encode("utf-8")

@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session
 
-from api.deps import SessionDep
+from api.deps import Tx
 from api.errors import BadRequest, NotFound
 from api.middleware import weak_etag
 from api.pages import charts, diff
-from api.pages.render import Reader, render
+from api.pages.render import Fragments, Reader, render
 from api.services import accountability, cases, dialogues, progress, record, responses, rounds
 from api.services import submissions as submission_service
 from api.services import themes as theme_service
@@ -37,6 +37,7 @@ PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_BACK = 30  # cursors kept for "previous" links
 TEXT = Annotated[str | None, Query(max_length=200)]
+ITEMS = Fragments("item.html")
 
 
 def _uuid(value: str, what: str) -> uuid.UUID:
@@ -46,7 +47,7 @@ def _uuid(value: str, what: str) -> uuid.UUID:
         raise NotFound(f"No such {what}.") from None
 
 
-def _page(request: Request, session: Session, build: Any, **arguments: Any) -> Response:
+def _page(session: Session, *, request: Request, build: Any, **arguments: Any) -> Response:
     """A page, or the page that says it is not there (404) or cannot be read (400)."""
     reader = Reader.of(request)
     try:
@@ -94,9 +95,9 @@ def _dialogue_detail(session: Session, dialogue: Dialogue) -> dict[str, Any]:
 
 
 @router.get("")
-def index(request: Request, session: SessionDep) -> Response:
+async def index(request: Request, tx: Tx) -> Response:
     """Every dialogue with its rounds and their phases."""
-    return _page(request, session, _index)
+    return await tx.read(_page, request=request, build=_index)
 
 
 def _index(request: Request, session: Session, reader: Reader) -> Response:
@@ -117,8 +118,8 @@ def _dialogue(session: Session, slug: str) -> Dialogue:
 
 
 @router.get("/dialogues/{slug}")
-def dialogue_page(slug: str, request: Request, session: SessionDep) -> Response:
-    return _page(request, session, _dialogue_page, slug=slug)
+async def dialogue_page(slug: str, request: Request, tx: Tx) -> Response:
+    return await tx.read(_page, request=request, build=_dialogue_page, slug=slug)
 
 
 def _dialogue_page(request: Request, session: Session, reader: Reader, *, slug: str) -> Response:
@@ -135,8 +136,8 @@ def _dialogue_page(request: Request, session: Session, reader: Reader, *, slug: 
 
 
 @router.get("/dialogues/{slug}/scorecard")
-def dialogue_scorecard(slug: str, request: Request, session: SessionDep) -> Response:
-    return _page(request, session, _dialogue_scorecard, slug=slug)
+async def dialogue_scorecard(slug: str, request: Request, tx: Tx) -> Response:
+    return await tx.read(_page, request=request, build=_dialogue_scorecard, slug=slug)
 
 
 def _dialogue_scorecard(
@@ -195,10 +196,10 @@ def _theme_names(session: Session, lang: str) -> list[tuple[str, str]]:
 
 
 @router.get("/rounds/{round_id}")
-def round_page(
+async def round_page(
     round_id: str,
     request: Request,
-    session: SessionDep,
+    tx: Tx,
     theme: TEXT = None,
     kind: TEXT = None,
     delegation: TEXT = None,
@@ -209,10 +210,10 @@ def round_page(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
 ) -> Response:
     """The round's questions and answers: filters as a plain GET form, cursor pages."""
-    return _page(
-        request,
-        session,
-        _round_page,
+    return await tx.read(
+        _page,
+        request=request,
+        build=_round_page,
         round_id=round_id,
         theme=theme,
         kind=kind,
@@ -306,7 +307,7 @@ def _round_page(
         feed=f"/api/v1/feed.atom?round_id={rnd.id}",
         round=view,
         dialogue=dialogue,
-        items=[_item(i, view) for i in items],
+        items=[ITEMS.render(reader, {"item": _item(i, view)}) for i in items],
         form=form,
         themes=_theme_names(session, reader.lang),
         delegations=dialogues.delegations(session, dialogue=dialogue),
@@ -324,8 +325,8 @@ def _item(item: dict[str, Any], rnd: Any) -> dict[str, Any]:
 
 
 @router.get("/rounds/{round_id}/scorecard")
-def round_scorecard(round_id: str, request: Request, session: SessionDep) -> Response:
-    return _page(request, session, _round_scorecard, round_id=round_id)
+async def round_scorecard(round_id: str, request: Request, tx: Tx) -> Response:
+    return await tx.read(_page, request=request, build=_round_scorecard, round_id=round_id)
 
 
 def _round_scorecard(
@@ -394,8 +395,10 @@ def _round_scorecard(
 
 
 @router.get("/submissions/{submission_id}")
-def submission_page(submission_id: str, request: Request, session: SessionDep) -> Response:
-    return _page(request, session, _submission_page, submission_id=submission_id)
+async def submission_page(submission_id: str, request: Request, tx: Tx) -> Response:
+    return await tx.read(
+        _page, request=request, build=_submission_page, submission_id=submission_id
+    )
 
 
 def _submission_page(
@@ -444,12 +447,12 @@ def _submission_page(
 
 
 @router.get("/cases")
-def case_list(
+async def case_list(
     request: Request,
-    session: SessionDep,
+    tx: Tx,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> Response:
-    return _page(request, session, _case_list, cursor=cursor)
+    return await tx.read(_page, request=request, build=_case_list, cursor=cursor)
 
 
 def _case_list(
@@ -474,8 +477,8 @@ def _case_list(
 
 
 @router.get("/cases/{case_id}")
-def case_page(case_id: str, request: Request, session: SessionDep) -> Response:
-    return _page(request, session, _case_page, case_id=case_id)
+async def case_page(case_id: str, request: Request, tx: Tx) -> Response:
+    return await tx.read(_page, request=request, build=_case_page, case_id=case_id)
 
 
 def _case_page(request: Request, session: Session, reader: Reader, *, case_id: str) -> Response:
@@ -489,7 +492,7 @@ def _case_page(request: Request, session: Session, reader: Reader, *, case_id: s
 
 
 @router.get("/{rest:path}")
-def unknown(rest: str, request: Request) -> Response:
+async def unknown(rest: str, request: Request) -> Response:
     """Any other address under /record: the page that says so."""
     reader = Reader.of(request)
     return render(

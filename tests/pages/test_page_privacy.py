@@ -228,3 +228,26 @@ def test_a_withdrawn_or_removed_submission_leaves_the_pages_at_once(client, make
     assert "LeavingTitle-7e2d" not in html and "RemovedTitle-9a4b" not in html
     for sid in (withdrawn, removed):
         assert client.get(f"/record/submissions/{sid}").status_code == 404
+
+
+def test_a_revised_answer_shows_on_the_round_page_at_once(client, make, driver, db):
+    from models.round import Phase
+
+    rnd = make.round(phase=Phase.accepting_responses)
+    submission = make.submission(rnd)
+    official = make.official(rnd, "CN")
+    db.commit()
+    response_id = driver.respond(official, submission.id, "FirstText-2f6c")
+    round_page = f"/record/rounds/{rnd.id}"
+    for lang in ("en", "zh-Hans"):  # each language's rendering of the item is kept
+        assert "FirstText-2f6c" in client.get(round_page, params={"lang": lang}).text
+    tag = client.get(f"/api/v1/responses/{response_id}").headers["ETag"]
+    r = client.post(
+        f"/api/v1/responses/{response_id}/revisions",
+        json={"body": "SecondText-8d3a", "reason": "Corrected."},
+        headers={**make.headers(official), "If-Match": tag},
+    )
+    assert r.status_code == 201, r.text
+    for lang in ("en", "zh-Hans"):
+        html = client.get(round_page, params={"lang": lang}).text
+        assert "SecondText-8d3a" in html and "FirstText-2f6c" not in html
