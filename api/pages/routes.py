@@ -4,13 +4,14 @@ exactly what the public API shows, and no more."""
 
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from importlib import resources
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 
-from api.deps import Tx
+from api.db import transaction
 from api.errors import BadRequest, NotFound
 from api.middleware import weak_etag
 from api.pages import charts, diff
@@ -28,7 +29,7 @@ from models.response import Rating
 from models.round import Round
 from models.submission import Kind
 
-router = APIRouter(prefix="/record", include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
 STYLESHEET = resources.files("api.pages").joinpath("static/record.css").read_bytes()
 STYLESHEET_TAG = weak_etag(STYLESHEET)
@@ -36,7 +37,6 @@ SLUG = re.compile(r"^[a-z0-9-]{1,64}$")
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_BACK = 30  # cursors kept for "previous" links
-TEXT = Annotated[str | None, Query(max_length=200)]
 ITEMS = Fragments("item.html")
 
 
@@ -45,6 +45,34 @@ def _uuid(value: str, what: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise NotFound(f"No such {what}.") from None
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def page(path: str) -> Callable[[Endpoint], Endpoint]:
+    """A page at /record`path`: a plain route, outside the OpenAPI document (which
+    describes the JSON API), answering GET and HEAD."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        router.add_route("/record" + path, endpoint, methods=["GET"], include_in_schema=False)
+        return endpoint
+
+    return register
+
+
+def _bounded(value: str | None, limit: int) -> str | None:
+    """A query value of at most `limit` characters; a longer one makes the page a 400."""
+    if value is not None and len(value) > limit:
+        raise BadRequest("A value in the query is too long.")
+    return value
+
+
+async def _read(request: Request, build: Any, **arguments: Any) -> Response:
+    """`build(request, session, reader, **arguments)` in one reading transaction, in a
+    worker thread (as the JSON reads do)."""
+    tx = await transaction(request)
+    return await tx.read(_page, request=request, build=build, **arguments)
 
 
 def _page(session: Session, *, request: Request, build: Any, **arguments: Any) -> Response:
@@ -72,7 +100,7 @@ def _page(session: Session, *, request: Request, build: Any, **arguments: Any) -
         )
 
 
-@router.get("/static/record.css")
+@page("/static/record.css")
 async def stylesheet(request: Request) -> Response:
     headers = {"ETag": STYLESHEET_TAG, "Cache-Control": "public, max-age=86400"}
     if request.headers.get("if-none-match", "").strip() in (STYLESHEET_TAG, STYLESHEET_TAG[2:]):
@@ -94,10 +122,10 @@ def _dialogue_detail(session: Session, dialogue: Dialogue) -> dict[str, Any]:
     }
 
 
-@router.get("")
-async def index(request: Request, tx: Tx) -> Response:
+@page("")
+async def index(request: Request) -> Response:
     """Every dialogue with its rounds and their phases."""
-    return await tx.read(_page, request=request, build=_index)
+    return await _read(request, _index)
 
 
 def _index(request: Request, session: Session, reader: Reader) -> Response:
@@ -117,9 +145,10 @@ def _dialogue(session: Session, slug: str) -> Dialogue:
     return dialogues.get_by_slug_or_404(session, slug=slug)
 
 
-@router.get("/dialogues/{slug}")
-async def dialogue_page(slug: str, request: Request, tx: Tx) -> Response:
-    return await tx.read(_page, request=request, build=_dialogue_page, slug=slug)
+@page("/dialogues/{slug}")
+async def dialogue_page(request: Request) -> Response:
+    """A dialogue, its delegations, its rounds and the trend."""
+    return await _read(request, _dialogue_page, slug=request.path_params["slug"])
 
 
 def _dialogue_page(request: Request, session: Session, reader: Reader, *, slug: str) -> Response:
@@ -135,9 +164,10 @@ def _dialogue_page(request: Request, session: Session, reader: Reader, *, slug: 
     )
 
 
-@router.get("/dialogues/{slug}/scorecard")
-async def dialogue_scorecard(slug: str, request: Request, tx: Tx) -> Response:
-    return await tx.read(_page, request=request, build=_dialogue_scorecard, slug=slug)
+@page("/dialogues/{slug}/scorecard")
+async def dialogue_scorecard(request: Request) -> Response:
+    """The round-over-round trend as line charts, with their table."""
+    return await _read(request, _dialogue_scorecard, slug=request.path_params["slug"])
 
 
 def _dialogue_scorecard(
@@ -195,35 +225,10 @@ def _theme_names(session: Session, lang: str) -> list[tuple[str, str]]:
     return found
 
 
-@router.get("/rounds/{round_id}")
-async def round_page(
-    round_id: str,
-    request: Request,
-    tx: Tx,
-    theme: TEXT = None,
-    kind: TEXT = None,
-    delegation: TEXT = None,
-    answered: TEXT = None,
-    q: TEXT = None,
-    cursor: Annotated[str | None, Query(max_length=400)] = None,
-    back: Annotated[list[str] | None, Query(max_length=MAX_BACK)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
-) -> Response:
+@page("/rounds/{round_id}")
+async def round_page(request: Request) -> Response:
     """The round's questions and answers: filters as a plain GET form, cursor pages."""
-    return await tx.read(
-        _page,
-        request=request,
-        build=_round_page,
-        round_id=round_id,
-        theme=theme,
-        kind=kind,
-        delegation=delegation,
-        answered=answered,
-        q=q,
-        cursor=cursor,
-        back=back or [],
-        limit=limit,
-    )
+    return await _read(request, _round_page, round_id=request.path_params["round_id"])
 
 
 def _filters(
@@ -253,21 +258,22 @@ def _filters(
     )
 
 
-def _round_page(
-    request: Request,
-    session: Session,
-    reader: Reader,
-    *,
-    round_id: str,
-    theme: str | None,
-    kind: str | None,
-    delegation: str | None,
-    answered: str | None,
-    q: str | None,
-    cursor: str | None,
-    back: list[str],
-    limit: int,
-) -> Response:
+def _limit(value: str | None) -> int:
+    if value is None:
+        return PAGE_SIZE
+    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
+        raise BadRequest(f"limit is a whole number from 1 to {MAX_PAGE_SIZE}.")
+    return int(value)
+
+
+def _round_page(request: Request, session: Session, reader: Reader, *, round_id: str) -> Response:
+    query = request.query_params
+    theme, kind, delegation, answered, q = (
+        _bounded(query.get(name), 200) for name in ("theme", "kind", "delegation", "answered", "q")
+    )
+    cursor = _bounded(query.get("cursor"), 400)
+    back = [_bounded(b, 400) or "" for b in query.getlist("back")]
+    limit = _limit(query.get("limit"))
     rnd = _round(session, round_id)
     filters = _filters(theme=theme, kind=kind, delegation=delegation, answered=answered, q=q)
     items, next_cursor = record.page(
@@ -324,9 +330,10 @@ def _item(item: dict[str, Any], rnd: Any) -> dict[str, Any]:
     return {**item, "silent": silent, "due_passed": rnd.phase.value == "concluded"}
 
 
-@router.get("/rounds/{round_id}/scorecard")
-async def round_scorecard(round_id: str, request: Request, tx: Tx) -> Response:
-    return await tx.read(_page, request=request, build=_round_scorecard, round_id=round_id)
+@page("/rounds/{round_id}/scorecard")
+async def round_scorecard(request: Request) -> Response:
+    """The scorecard of a round as tables and charts."""
+    return await _read(request, _round_scorecard, round_id=request.path_params["round_id"])
 
 
 def _round_scorecard(
@@ -394,11 +401,11 @@ def _round_scorecard(
 # --- a submission -----------------------------------------------------------------
 
 
-@router.get("/submissions/{submission_id}")
-async def submission_page(submission_id: str, request: Request, tx: Tx) -> Response:
-    return await tx.read(
-        _page, request=request, build=_submission_page, submission_id=submission_id
-    )
+@page("/submissions/{submission_id}")
+async def submission_page(request: Request) -> Response:
+    """A submission with every response and its revision history."""
+    submission_id = request.path_params["submission_id"]
+    return await _read(request, _submission_page, submission_id=submission_id)
 
 
 def _submission_page(
@@ -446,18 +453,14 @@ def _submission_page(
 # --- cases ------------------------------------------------------------------------
 
 
-@router.get("/cases")
-async def case_list(
-    request: Request,
-    tx: Tx,
-    cursor: Annotated[str | None, Query(max_length=400)] = None,
-) -> Response:
-    return await tx.read(_page, request=request, build=_case_list, cursor=cursor)
+@page("/cases")
+async def case_list(request: Request) -> Response:
+    """The published cases."""
+    return await _read(request, _case_list)
 
 
-def _case_list(
-    request: Request, session: Session, reader: Reader, *, cursor: str | None
-) -> Response:
+def _case_list(request: Request, session: Session, reader: Reader) -> Response:
+    cursor = _bounded(request.query_params.get("cursor"), 400)
     rows, next_cursor = cases.page(
         session, q=None, status=None, theme=None, limit=MAX_PAGE_SIZE, cursor=cursor or None
     )
@@ -476,9 +479,10 @@ def _case_list(
     )
 
 
-@router.get("/cases/{case_id}")
-async def case_page(case_id: str, request: Request, tx: Tx) -> Response:
-    return await tx.read(_page, request=request, build=_case_page, case_id=case_id)
+@page("/cases/{case_id}")
+async def case_page(request: Request) -> Response:
+    """A case with its status timeline and the rounds that raised it."""
+    return await _read(request, _case_page, case_id=request.path_params["case_id"])
 
 
 def _case_page(request: Request, session: Session, reader: Reader, *, case_id: str) -> Response:
@@ -491,8 +495,8 @@ def _case_page(request: Request, session: Session, reader: Reader, *, case_id: s
     )
 
 
-@router.get("/{rest:path}")
-async def unknown(rest: str, request: Request) -> Response:
+@page("/{rest:path}")
+async def unknown(request: Request) -> Response:
     """Any other address under /record: the page that says so."""
     reader = Reader.of(request)
     return render(

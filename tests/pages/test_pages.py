@@ -271,7 +271,14 @@ def test_unknown_ids_and_addresses_are_html_404_pages(demo_client):
 
 def test_bad_filters_and_cursors_are_html_400_pages(demo_client):
     rid = _rounds(demo_client)[17]
-    for query in ("kind=poem", "answered=maybe", "cursor=not-a-cursor"):
+    for query in (
+        "kind=poem",
+        "answered=maybe",
+        "cursor=not-a-cursor",
+        "limit=0",
+        "limit=x",
+        "q=" + "x" * 201,
+    ):
         r = demo_client.get(f"/record/rounds/{rid}?{query}")
         assert r.status_code == 400, query
         assert r.headers["content-type"] == "text/html; charset=utf-8"
