@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import __version__, background, docs, errors, lifecycle, single, stream
+from api import __version__, background, docs, errors, lifecycle, pages, single, stream
 from api.cache import FinalResponseCache, Invalidation, ResponseCache
 from api.config import Settings, get_settings
 from api.db import Gate, default_concurrency, make_engine, writer
@@ -151,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(search_routes.router)
     docs.install(app)
+    app.include_router(pages.router)
     app.openapi = lambda: docs.openapi_document(app)  # type: ignore[method-assign]
 
     # Public reads may be fetched from any origin, never with credentials.

@@ -1,0 +1,180 @@
+"""Templates to HTTP answers: the language, the headers every page carries, ETag and 304."""
+
+import hashlib
+import threading
+import urllib.parse
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic_core
+from fastapi import Request, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from api.middleware import weak_etag
+from api.pages import charts, i18n
+
+# No script at all, no other host: the stylesheet and images from here only. A page's
+# only form reads with GET from here.
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+# the same freshness as the JSON reads (api/middleware.py ConditionalGet): always revalidate
+CACHE_CONTROL = "public, max-age=0, must-revalidate"
+HTML = "text/html; charset=utf-8"
+
+environment = Environment(
+    loader=PackageLoader("api.pages", "templates"),
+    autoescape=select_autoescape(["html"], default=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.globals["colours"] = charts.COLOURS
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads: the language and the address read, for links that keep the language."""
+
+    lang: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, request: Request) -> "Reader":
+        query = tuple(urllib.parse.parse_qsl(request.scope["query_string"].decode("latin-1")))
+        lang = i18n.negotiate(
+            request.query_params.get("lang"), request.headers.get("accept-language")
+        )
+        return cls(lang=lang, path=request.scope["path"], query=query)
+
+    def t(self, key: str, **values: object) -> str:
+        return i18n.text(key, self.lang, **values)
+
+    def url(self, path: str, params: Mapping[str, Any] | None = None, fragment: str = "") -> str:
+        """A link to a page of the record, in this reader's language."""
+        pairs: list[tuple[str, str]] = []
+        for key, value in (params or {}).items():
+            if value is None or value == "":
+                continue
+            if isinstance(value, list | tuple):
+                pairs.extend((key, str(v)) for v in value)
+            else:
+                pairs.append((key, str(value)))
+        pairs.append(("lang", self.lang))
+        tail = f"#{fragment}" if fragment else ""
+        return f"{urllib.parse.quote(path)}?{urllib.parse.urlencode(pairs)}{tail}"
+
+    def switch_url(self, *, echo: bool = True) -> str:
+        """This very page in the other language; the first page when the address must
+        not be echoed (an error page says nothing of what was asked for)."""
+        if not echo:
+            return f"/record?lang={i18n.other(self.lang)}"
+        pairs = [(k, v) for k, v in self.query if k != "lang"]
+        pairs.append(("lang", i18n.other(self.lang)))
+        return f"{urllib.parse.quote(self.path)}?{urllib.parse.urlencode(pairs)}"
+
+
+def _helpers(reader: Reader) -> dict[str, Any]:
+    """What every template may call, in the reader's language."""
+    lang = reader.lang
+    return {
+        "r": reader,
+        "t": reader.t,
+        "lang": lang,
+        "other_lang": i18n.other(lang),
+        "date": lambda value: i18n.format_date(value, lang),
+        "instant": lambda value: i18n.format_instant(value, lang),
+        "iso": i18n.iso,
+        "percent": lambda value: i18n.percent(value, lang),
+    }
+
+
+class Fragments:
+    """Rendered pieces of a page kept by what they were rendered from.
+
+    A record item's HTML is a function of its public fields (as the JSON record gives
+    them), the reader's language and the round's phase alone, so it is kept under the
+    hash of exactly those: an item that changes in any way (a response, a revision, a
+    rating) has another key and is rendered again, and one that is withdrawn or removed
+    is not on the page, whose list of items is read from the database every time. The
+    newest `size` pieces are kept."""
+
+    def __init__(self, template: str, size: int = 4096) -> None:
+        self.template = template
+        self.size = size
+        self.kept: OrderedDict[bytes, Markup] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def render(self, reader: Reader, extra: dict[str, Any], **context: Any) -> Markup:
+        key = hashlib.blake2b(
+            pydantic_core.to_json([reader.lang, extra, context]), digest_size=16
+        ).digest()
+        with self.lock:
+            found = self.kept.get(key)
+            if found is not None:
+                self.kept.move_to_end(key)
+                return found
+        # the output of an autoescaping template: safe as it stands
+        template = environment.get_template(self.template)
+        html = Markup(template.render(**_helpers(reader), **extra, **context))  # noqa: S704
+        with self.lock:
+            self.kept[key] = html
+            while len(self.kept) > self.size:
+                self.kept.popitem(last=False)
+        return html
+
+
+def render(
+    request: Request,
+    reader: Reader,
+    template: str,
+    *,
+    status: int = 200,
+    title: str,
+    feed: str = "/api/v1/feed.atom",
+    **context: Any,
+) -> Response:
+    """The page, with its ETag (a hash of its bytes, as for JSON reads): a matching
+    `If-None-Match` gets a 304 without the body."""
+    body = (
+        environment.get_template(template)
+        .render(
+            **_helpers(reader),
+            title=title,
+            feed=feed,
+            switch=reader.switch_url(echo=status == 200),
+            **context,
+        )
+        .encode("utf-8")
+    )
+    tag = weak_etag(body)
+    headers = {
+        "Content-Security-Policy": CSP,
+        "Content-Language": reader.lang,
+        "Vary": "Accept-Language",
+        "Cache-Control": CACHE_CONTROL if status == 200 else "no-cache",
+    }
+    if status == 200:
+        headers["ETag"] = tag
+        if _matches(request.headers.get("if-none-match", ""), tag):
+            return Response(status_code=304, headers=headers)
+    return Response(body, status_code=status, media_type=HTML, headers=headers)
+
+
+def _opaque(tag: str) -> str:
+    tag = tag.strip()
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+def _matches(if_none_match: str, tag: str) -> bool:
+    """Weak comparison (RFC 9110 §13.1.2), as If-None-Match requires."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    return any(_opaque(c) == _opaque(tag) for c in if_none_match.split(","))
