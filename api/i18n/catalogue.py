@@ -193,6 +193,14 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "en": "The cursor is not valid; start again without one.",
         "zh-Hans": "游标无效，请不带游标从头开始。",
     },
+    "search.no_terms": {
+        "en": "The query has no letters or digits to search for.",
+        "zh-Hans": "查询中没有可供搜索的文字或数字。",
+    },
+    "search.too_many_terms": {
+        "en": "The query has more than {limit} words or phrases.",
+        "zh-Hans": "查询中的词语或短语不得超过 {limit} 个。",
+    },
     # --- accounts, tokens, invitations
     "token.invalid": {"en": "The access token is not valid.", "zh-Hans": "访问令牌无效。"},
     "token.stale": {

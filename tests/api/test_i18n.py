@@ -200,7 +200,9 @@ def test_each_problem_class_renders_in_chinese_with_its_type_unchanged(cls):
 # where a message is passed on rather than written: what it passes is walked where written
 PASSED_ON = {
     ("api/services/cases/access.py", "detail"),  # refuse(detail=...): its callers
-    ("api/services/rounds.py", "str(exc)"),  # check_order's ValueErrors (models/round.py)
+    ("api/services/rounds.py", "str(exc)"),
+    ("api/search/query.py", "str(error)"),
+    ("api/services/record.py", "str(error)"),  # the record's q: the same QueryErrors  # parse_query's QueryErrors (api/search/tokens.py)  # check_order's ValueErrors (models/round.py)
     ("api/services/cases/sharing.py", "' '.join(parts)"),  # the sharing.* sentences
     ("api/errors.py", "detail"),
     ("api/errors.py", "exc.detail"),
@@ -259,6 +261,8 @@ def _sent_texts() -> tuple[set[str], set[str], set[tuple[str, str]]]:
         for folder in ("api", "models")
         for path in sorted((ROOT / folder).rglob("*.py"))
         if "i18n" not in path.parts  # the catalogue's own code passes every message on
+        # the pages answer an error with a page of their own (api/pages/i18n.py), never a detail
+        and "pages" not in path.parts
     }
     constants = _constants(trees)
     families = {cls.__name__ for cls in _error_classes()}
@@ -290,6 +294,8 @@ def _sent_texts() -> tuple[set[str], set[str], set[tuple[str, str]]]:
                 if "action" in keywords and callee == "require_phase":
                     take(where, keywords["action"], actions)
                 if callee == "ValueError" and where.startswith("models/") and node.args:
+                    take(where, node.args[0], messages)
+                if callee == "QueryError" and node.args:  # passed on by api/search/query.py
                     take(where, node.args[0], messages)
             elif isinstance(node, ast.Assign) and [
                 getattr(target, "id", None) for target in node.targets
