@@ -38,6 +38,7 @@ Without Redis a process trusts its own version (it sees its own writes at once) 
 only one process may run (api/single.py).
 """
 
+import asyncio
 import contextlib
 import itertools
 import logging
@@ -413,6 +414,7 @@ class FinalResponseCache:
         self.max_entries = max_entries
         self.max_body = max_body
         self.entries: OrderedDict[tuple[str, bytes], _Final] = OrderedDict()
+        self._lines: list[tuple[str, int, float]] = []  # hits' access lines to write
 
     def _plain(self, scope: Scope) -> bool:
         if not self.enabled or scope["type"] != "http" or scope["method"] != "GET":
@@ -444,14 +446,27 @@ class FinalResponseCache:
                     }
                 )
                 await send({"type": "http.response.body", "body": entry.body})
-                access_log.info(
-                    "GET %s %d %.1fms",
-                    entry.logged_path,
-                    entry.status,
-                    (time.monotonic() - began) * 1000,
-                )
+                self._log(entry.logged_path, entry.status, (time.monotonic() - began) * 1000)
                 return
         await self._computed(key, scope, receive, send)
+
+    def _log(self, path: str, status: int, ms: float) -> None:
+        """The hit's access line, written once this turn of the event loop is over,
+        with the other hits' of the same turn: logging's code is run for a batch of
+        lines at a time, not between every two answers (a third of the cost of a hit
+        when it was)."""
+        if not self._lines:
+            try:
+                asyncio.get_running_loop().call_soon(self._write_lines)
+            except RuntimeError:  # no asyncio loop: at once
+                access_log.info("GET %s %d %.1fms", path, status, ms)
+                return
+        self._lines.append((path, status, ms))
+
+    def _write_lines(self) -> None:
+        lines, self._lines = self._lines, []
+        for path, status, ms in lines:
+            access_log.info("GET %s %d %.1fms", path, status, ms)
 
     async def _computed(
         self, key: tuple[str, bytes], scope: Scope, receive: Receive, send: Send

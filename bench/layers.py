@@ -106,6 +106,7 @@ async def _timed(loads: dict[str, Any]) -> dict[str, float]:
             began = time.process_time()
             for _ in range(CALLS):
                 await call()
+            await asyncio.sleep(0)  # what the calls left for the loop's next turn
             best[name] = min(best[name], (time.process_time() - began) / CALLS * 1e6)
     return best
 
