@@ -415,6 +415,7 @@ class FinalResponseCache:
         self.max_body = max_body
         self.entries: OrderedDict[tuple[str, bytes], _Final] = OrderedDict()
         self._lines: list[tuple[str, int, float]] = []  # hits' access lines to write
+        self._lines_loop: asyncio.AbstractEventLoop | None = None  # where they will be
 
     def _plain(self, scope: Scope) -> bool:
         if not self.enabled or scope["type"] != "http" or scope["method"] != "GET":
@@ -455,16 +456,21 @@ class FinalResponseCache:
         with the other hits' of the same turn: logging's code is run for a batch of
         lines at a time, not between every two answers (a third of the cost of a hit
         when it was)."""
-        if not self._lines:
-            try:
-                asyncio.get_running_loop().call_soon(self._write_lines)
-            except RuntimeError:  # no asyncio loop: at once
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is not self._lines_loop:
+            self._write_lines()  # any left by a loop that ended before its turn came
+            if loop is None:
                 access_log.info("GET %s %d %.1fms", path, status, ms)
                 return
+            loop.call_soon(self._write_lines)
+            self._lines_loop = loop
         self._lines.append((path, status, ms))
 
     def _write_lines(self) -> None:
-        lines, self._lines = self._lines, []
+        lines, self._lines, self._lines_loop = self._lines, [], None
         for path, status, ms in lines:
             access_log.info("GET %s %d %.1fms", path, status, ms)
 

@@ -2,6 +2,7 @@
 before any other layer works; a request whose answer depends on more than its path and
 query (If-None-Match, Origin, a token) goes on to the layers inside."""
 
+import asyncio
 import logging
 import time
 
@@ -56,6 +57,24 @@ def test_a_repeated_plain_poll_never_reaches_the_layers_inside(
     assert second.headers["x-layer"] == "inner"
     hits = [r.getMessage() for r in caplog.records if r.name == "civic_input.access"]
     assert len(hits) == 1 and hits[0].startswith("GET /api/v1/feed 200 ")
+
+
+def test_access_lines_left_by_a_loop_that_ended_are_written_by_the_next_hit(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    inner = Counting()
+    client = client_for(inner)
+    front = client.app
+    assert isinstance(front, FinalResponseCache)
+    client.get("/api/v1/feed")
+    ended = asyncio.new_event_loop()
+    ended.close()
+    front._lines, front._lines_loop = [("/api/v1/earlier", 200, 0.1)], ended
+    with caplog.at_level(logging.INFO, logger="civic_input.access"):
+        client.get("/api/v1/feed")
+    lines = [r.getMessage() for r in caplog.records if r.name == "civic_input.access"]
+    assert lines[0] == "GET /api/v1/earlier 200 0.1ms"
+    assert len(lines) == 2 and lines[1].startswith("GET /api/v1/feed 200 ")
 
 
 @pytest.mark.parametrize(
