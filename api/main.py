@@ -5,9 +5,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import __version__, background, docs, errors, lifecycle, pages, single, stream
 from api.cache import FinalResponseCache, Invalidation, ResponseCache
@@ -56,7 +58,23 @@ RFC 9457 problem details (`application/problem+json`). Lists are cursor pages:
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+class CivicApp(FastAPI):
+    """The app as served: FastAPI behind a front door (`front`, the final response
+    cache), so that a hit is answered before Starlette's own error and exception
+    middleware, or any of ours, does any work; everything else goes on to FastAPI."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.front: ASGIApp = self.behind_front
+
+    async def behind_front(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.front(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> CivicApp:
     settings = settings or get_settings()
     if settings.ephemeral_secret and settings.env == "development":
         log.warning("no CIVIC_SECRET_KEY: using an ephemeral key; tokens die with this process")
@@ -113,7 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 alone()
             engine.dispose()
 
-    app = FastAPI(
+    app = CivicApp(
         title="Civic Input",
         version=__version__,
         description=DESCRIPTION,
@@ -156,7 +174,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Public reads may be fetched from any origin, never with credentials.
     cache_on = settings.response_cache and settings.response_cache_seconds > 0
-    app.add_middleware(ResponseCache, enabled=cache_on, ttl=settings.response_cache_seconds)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -165,6 +182,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["If-None-Match", "Accept"],
         expose_headers=["ETag", "Link", "Retry-After"],
     )
+    # outside CORS: an entry holds CORS's headers where ConditionalGet, outside, finds
+    # them, so that a cached answer's headers are in the order of an uncached one
+    app.add_middleware(ResponseCache, enabled=cache_on, ttl=settings.response_cache_seconds)
     app.add_middleware(ConditionalGet)
     app.add_middleware(TextGuard)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
@@ -172,6 +192,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Language)  # outside every layer that can answer with a problem
     app.add_middleware(SecurityHeaders, hsts=settings.env == "production")
     app.add_middleware(AccessLog)
-    # outermost: a fresh hit is answered before any layer above does work
-    app.add_middleware(FinalResponseCache, enabled=cache_on, ttl=settings.response_cache_seconds)
+    # in front of it all: a fresh hit is answered before any layer does work
+    app.front = FinalResponseCache(
+        app.behind_front, enabled=cache_on, ttl=settings.response_cache_seconds
+    )
     return app

@@ -7,10 +7,11 @@ carries `lang`, so a reader who chose a language keeps it without a cookie.
 from datetime import date, datetime
 from typing import Final
 
+from api import i18n as api_i18n
+
 EN: Final = "en"
 ZH: Final = "zh-Hans"
 LANGUAGES: Final = (EN, ZH)
-MAX_ACCEPT_LANGUAGE = 512
 
 
 def canonical(tag: str | None) -> str | None:
@@ -27,30 +28,9 @@ def canonical(tag: str | None) -> str | None:
 
 
 def negotiate(query_lang: str | None, accept_language: str | None) -> str:
-    """`?lang=` if it names a language of the pages, else the best of `Accept-Language`
-    (RFC 9110 quality values; a tag with q=0 is refused), else English."""
-    chosen = canonical(query_lang)
-    if chosen is not None:
-        return chosen
-    best: tuple[float, int, str] | None = None
-    for position, item in enumerate((accept_language or "")[:MAX_ACCEPT_LANGUAGE].split(",")):
-        tag, _, params = item.partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        language = canonical(tag)
-        if language is None or not 0 < quality <= 1:
-            continue
-        # higher quality first, then the earlier in the header
-        candidate = (quality, -position, language)
-        if best is None or candidate > best:
-            best = candidate
-    return best[2] if best else EN
+    """`?lang=` if it names a language of the pages, else what `Accept-Language` prefers
+    as the API negotiates it (`api.i18n`: the response cache keys pages by it too)."""
+    return canonical(query_lang) or api_i18n.negotiate(accept_language)
 
 
 def other(lang: str) -> str:

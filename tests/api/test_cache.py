@@ -30,7 +30,7 @@ def test_a_repeated_read_is_served_from_the_cache(client, make, app, monkeypatch
     first = record(client, rnd)
     assert [i["title"] for i in first.json()["items"]] == ["First concern here"]
     served = response_cache(app)
-    assert (f"/api/v1/rounds/{rnd.id}/record", b"") in served.entries
+    assert (f"/api/v1/rounds/{rnd.id}/record", b"", None) in served.entries
     # from here on, count what reaches the routes behind the cache
     behind, reached = served.app, []
 
