@@ -13,6 +13,7 @@ from api import __version__, background, docs, errors, lifecycle, single, stream
 from api.cache import FinalResponseCache, Invalidation, ResponseCache
 from api.config import Settings, get_settings
 from api.db import Gate, default_concurrency, make_engine, writer
+from api.head import HeadAsGet
 from api.headers import SecurityHeaders
 from api.middleware import AccessLog, BodyLimit, CatchAll, ConditionalGet
 from api.routes import (
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(CatchAll)
     app.add_middleware(SecurityHeaders, hsts=settings.env == "production")
+    app.add_middleware(HeadAsGet)  # inside the access log: it logs HEAD as HEAD
     app.add_middleware(AccessLog)
     # outermost: a fresh hit is answered before any layer above does work
     app.add_middleware(FinalResponseCache, enabled=cache_on, ttl=settings.response_cache_seconds)

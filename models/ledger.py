@@ -66,16 +66,21 @@ class SigningKey(SQLModel, table=True):
 class FeedEntry(BaseModel):
     seq: int
     type: str = PField(description="e.g. submission.published, response.revised.")
-    at: datetime
+    at: datetime = PField(
+        description="UTC, always six digits of microseconds, `Z`: the string that was hashed."
+    )
     object_type: str
     object_id: uuid.UUID
     round_id: uuid.UUID | None
+    content_hash: str = PField(description="sha256 of the canonical JSON of the content.")
+    prev_hash: str
+    hash: str = PField(
+        description="sha256 over seq, type, at, object_type, object_id, round_id, content_hash, "
+        "prev_hash (docs/record.md)."
+    )
     content: dict[str, Any] | None = PField(
         description="The public content at the time; null once withdrawn, removed or redacted."
     )
-    content_hash: str = PField(description="sha256 of the canonical JSON of the content.")
-    prev_hash: str
-    hash: str = PField(description="sha256 over seq, type, at, object_id, content_hash, prev_hash.")
 
 
 class FeedPage(BaseModel):
