@@ -102,5 +102,11 @@ class Checkpoint(BaseModel):
 
 
 def iso(at: datetime) -> str:
-    """UTC, microseconds, Z: the one spelling of an instant in hashes and in the feed."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The one spelling of an instant in the record log, in its hashes and wherever the
+    log is shown (the feed, the live feed, Atom, the exports, checkpoints): UTC, always
+    six digits of microseconds, `Z`: `2015-07-04T00:00:01.000000Z`. The same as
+    `strftime("%Y-%m-%dT%H:%M:%S.%fZ")` (years 1000 to 9999) in less time: it is called
+    once per entry on every feed page."""
+    if at.tzinfo is not UTC:
+        at = at.astimezone(UTC)
+    return at.isoformat(timespec="microseconds")[:-6] + "Z"

@@ -24,7 +24,7 @@ from api.head import is_head
 from api.pagination import next_link
 from api.services import checkpoints, ledger
 from api.views import feed as feed_views
-from models.ledger import Checkpoint, FeedPage, RecordEntry, RecordHead, SigningKey
+from models.ledger import Checkpoint, FeedPage, RecordEntry, RecordHead, SigningKey, iso
 
 router = APIRouter(prefix="/api/v1", tags=["feed and export"])
 keys_router = APIRouter(tags=["feed and export"])
@@ -193,11 +193,11 @@ def _atom_content(content: dict[str, Any]) -> str:
 
 def _atom_entry(row: sa.Row[Any], taken_down: datetime | None, names: _Names) -> tuple[str, str]:
     """One `<entry>`, and its `updated`: the take-down's instant once its content is gone."""
-    at = ledger.instant(row.at)
+    at = iso(row.at)
     kind = row.event_type.replace(".", " ")
     link = ""
     if row.content is None:
-        updated = ledger.instant(taken_down) if taken_down else at
+        updated = iso(taken_down) if taken_down else at
         title = f"{row.event_type} (withdrawn from the public record)"
         when = f" at {updated}" if taken_down else ""
         text = (

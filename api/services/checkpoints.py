@@ -11,9 +11,9 @@ from jose import jws
 from sqlmodel import Session, col, select
 
 from api import clock
-from api.services.ledger import GENESIS, instant
+from api.services.ledger import GENESIS
 from api.services.signing_keys import ALGORITHM, Signer
-from models.ledger import RecordHead, SigningKey
+from models.ledger import RecordHead, SigningKey, iso
 
 # The checkpoint's `iss`: what kind of record it signs, the same on every deployment
 # (the key that verifies it says whose it is).
@@ -26,7 +26,7 @@ def checkpoint(session: Session, *, signer: Signer) -> dict[str, Any]:
     and beside it), `iss` always "civic-input"."""
     head = session.get(RecordHead, 1)
     seq, digest = (head.seq, head.hash) if head else (0, GENESIS)
-    at = instant(clock.now())
+    at = iso(clock.now())
     payload = {"seq": seq, "hash": digest, "at": at, "iss": ISSUER}
     token = jws.sign(payload, signer.pem, headers={"kid": signer.kid}, algorithm=ALGORITHM)
     return {"seq": seq, "hash": digest, "at": at, "kid": signer.kid, "jws": token}

@@ -6,27 +6,16 @@ import json
 import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from api import clock
-from models.ledger import RecordEntry, RecordHead
+from models.ledger import RecordEntry, RecordHead, iso
 
 GENESIS = "0" * 64
-
-
-def instant(at: datetime) -> str:
-    """The one spelling of an instant in the record log, in the hashes and wherever the
-    log is shown (the feed, the live feed, Atom, the exports, checkpoints): UTC, always
-    six digits of microseconds, `Z`: `2015-07-04T00:00:01.000000Z`. The same as
-    `strftime("%Y-%m-%dT%H:%M:%S.%fZ")` (years 1000 to 9999), in half the time: it is
-    called once per entry on every feed page."""
-    if at.tzinfo is not UTC:
-        at = at.astimezone(UTC)
-    return at.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def canonical(content: Any) -> bytes:
@@ -53,7 +42,7 @@ def entry_hash(
     fields = [
         str(seq),
         event_type,
-        instant(at),
+        iso(at),
         object_type,
         str(object_id),
         str(round_id or ""),

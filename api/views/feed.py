@@ -1,7 +1,7 @@
 """What the record log shows of an entry: in the feed (`FeedEntry`), the live feed and the
 exports. One order of fields everywhere (`FIELDS`: the hash's inputs in the hash's order,
 the hash, then the content), and one spelling of `at`, the string that was hashed
-(`ledger.instant`). The entry's `content` is the public projection the event wrote
+(`models.ledger.iso`). The entry's `content` is the public projection the event wrote
 (`record_log`), or null once withdrawn or removed."""
 
 import uuid
@@ -11,9 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from api.services.ledger import instant
 from api.views.tables import table
-from models.ledger import RecordEntry
+from models.ledger import RecordEntry, iso
 
 _RECORD_ENTRY = table(RecordEntry)
 
@@ -48,7 +47,7 @@ def entries(
     items = []
     for row in rows:
         item = dict(zip(FIELDS, row, strict=True))
-        item["at"] = instant(row[_AT])
+        item["at"] = iso(row[_AT])
         items.append(item)
     return items
 
@@ -67,7 +66,7 @@ def export_item(row: Sequence[Any]) -> dict[str, Any]:
     return {
         "seq": seq,
         "type": event_type,
-        "at": instant(at),
+        "at": iso(at),
         "object_type": object_type,
         "object_id": str(object_id),
         "round_id": str(round_id) if round_id else None,

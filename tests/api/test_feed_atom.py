@@ -5,7 +5,7 @@ that readers notice, the newest fifty entries, ETag and 304."""
 import re
 import uuid
 import xml.etree.ElementTree as ET
-from datetime import datetime
+from datetime import UTC, datetime
 
 import feedparser
 import pytest
@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from api.services import signing_keys
+from models.ledger import SigningKey
 from models.user import Role
 from tests.api.feed import (
     ATOM,
@@ -196,24 +197,26 @@ def test_ids_differ_between_deployments(client, make, driver, engine):
     w = world(make)
     driver.publish(w.moderator, pending(make, w).id)
     before = ET.fromstring(client.get(ATOM).content)
+    # a database whose first key is another: another deployment
+    table = SigningKey.__table__  # type: ignore[attr-defined]
     with engine.begin() as conn:
-        first = conn.execute(
-            sa.text("SELECT kid FROM signing_key ORDER BY created_at, kid LIMIT 1")
-        ).scalar_one()
         conn.execute(
-            sa.text("UPDATE signing_key SET created_at = :at WHERE kid = :kid"),
-            {"at": datetime(2100, 1, 1), "kid": first},
+            sa.insert(table).values(
+                kid="another-deployment",
+                algorithm="ES256",
+                public_jwk={},
+                created_at=datetime(2000, 1, 1, tzinfo=UTC),
+            )
         )
-        conn.execute(
-            sa.text(
-                "INSERT INTO signing_key (kid, algorithm, public_jwk, created_at) "
-                "VALUES ('another-deployment', 'ES256', '{}', :at)"
-            ),
-            {"at": datetime(2000, 1, 1)},
-        )
-    after = ET.fromstring(client.get(ATOM).content)
+    try:
+        after = ET.fromstring(client.get(ATOM).content)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.delete(table).where(table.c.kid == "another-deployment"))
     assert after.findtext(f"{A}id") != before.findtext(f"{A}id")
     assert _entries(after)[0].findtext(f"{A}id") != _entries(before)[0].findtext(f"{A}id")
+    # and back: the ids are this deployment's again
+    assert ET.fromstring(client.get(ATOM).content).findtext(f"{A}id") == before.findtext(f"{A}id")
 
 
 def test_a_tombstone_bumps_updated_and_replaces_the_content(client, make, driver):
