@@ -31,18 +31,19 @@ def entry_hash(
     *,
     seq: int,
     event_type: str,
-    at: datetime,
+    at: datetime | str,
     object_type: str,
     object_id: uuid.UUID | str,
     round_id: uuid.UUID | str | None,
     content_digest: str,
     prev_hash: str,
 ) -> str:
-    """Every field of an entry but its content (which the content hash stands for)."""
+    """Every field of an entry but its content (which the content hash stands for). An
+    instant given as text is hashed as it is: a verifier hashes the string it read."""
     fields = [
         str(seq),
         event_type,
-        iso(at),
+        iso(at) if isinstance(at, datetime) else at,
         object_type,
         str(object_id),
         str(round_id or ""),
