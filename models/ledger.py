@@ -109,4 +109,7 @@ def iso(at: datetime) -> str:
     once per entry on every feed page."""
     if at.tzinfo is not UTC:
         at = at.astimezone(UTC)
-    return at.isoformat(timespec="microseconds")[:-6] + "Z"
+    return _ISO % (at.year, at.month, at.day, at.hour, at.minute, at.second, at.microsecond)
+
+
+_ISO = "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ"

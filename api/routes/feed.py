@@ -286,7 +286,7 @@ def _stream(request: Request, round_id: uuid.UUID | None) -> Iterator[dict[str, 
     engine: sa.Engine = request.app.state.engine
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=1000).execute(
-            feed_views.export_query(round_id)
+            feed_views.export_query(round_id, dialect=engine.dialect.name)
         )
         for row in result:
             yield feed_views.export_item(row)
