@@ -19,7 +19,7 @@ WHOLE = datetime(2015, 7, 4, 0, 0, 1, tzinfo=UTC)
 @pytest.fixture
 def record(client, make, driver):
     """Entries at whole seconds (the first at 2015-07-04T00:00:01Z) and between them, a
-    response, a rating, and a withdrawal that leaves tombstones."""
+    response and its revision, and a withdrawal that leaves tombstones."""
     w = world(make)
     author = make.user(Role.activist)
     subs = [
