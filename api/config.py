@@ -2,6 +2,7 @@
 
 import logging
 import secrets
+import urllib.parse
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -69,6 +70,11 @@ class Settings(BaseSettings):
     proxy_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Where the public reaches this deployment (`https://civic.example.org`, a path
+    # allowed): the Atom feed's ids and `self` links are made from it, never from the
+    # request's Host header. Unset: ids from the deployment's first signing key, and
+    # links relative (docs/record.md).
+    public_url: str | None = None
     seed_demo_on_empty: bool = False
     # anonymous JSON reads served from memory for up to this many seconds (0: off)
     response_cache: bool = True
@@ -83,6 +89,18 @@ class Settings(BaseSettings):
     def _check_trusted_proxies(cls, value: str) -> str:
         networks = parse_networks(value)  # a ValueError names the entry that is wrong
         return ",".join(str(network) for network in networks)
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urllib.parse.urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("CIVIC_PUBLIC_URL must be an http:// or https:// URL")
+        if parts.query or parts.fragment or "@" in parts.netloc:
+            raise ValueError("CIVIC_PUBLIC_URL takes no user, query or fragment")
+        return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")).rstrip("/")
 
     @property
     def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:

@@ -15,6 +15,7 @@ from api import __version__, background, docs, errors, lifecycle, pages, single,
 from api.cache import FinalResponseCache, Invalidation, ResponseCache
 from api.config import Settings, get_settings
 from api.db import Gate, default_concurrency, make_engine, writer
+from api.head import HeadAsGet
 from api.headers import SecurityHeaders
 from api.i18n import Language
 from api.middleware import AccessLog, BodyLimit, CatchAll, ConditionalGet
@@ -191,6 +192,7 @@ def create_app(settings: Settings | None = None) -> CivicApp:
     app.add_middleware(CatchAll)
     app.add_middleware(Language)  # outside every layer that can answer with a problem
     app.add_middleware(SecurityHeaders, hsts=settings.env == "production")
+    app.add_middleware(HeadAsGet)  # inside the access log: it logs HEAD as HEAD
     app.add_middleware(AccessLog)
     # in front of it all: a fresh hit is answered before any layer does work
     app.front = FinalResponseCache(

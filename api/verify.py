@@ -7,11 +7,11 @@ checkpoint's signature and that it names the entry the chain arrives at.
 """
 
 import json
+import re
 import sys
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from jose import jws
@@ -20,6 +20,9 @@ from jose.exceptions import JOSEError
 from api.services.ledger import GENESIS, content_hash, entry_hash
 
 PAGE = 1000
+# docs/record.md: UTC, six digits of microseconds, Z; hex in lowercase
+INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+HEX = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass
@@ -45,8 +48,13 @@ def _get(base: str, path: str, **query: Any) -> Any:
 
 
 def check_entry(entry: dict[str, Any], prev_hash: str) -> str | None:
-    """What is wrong with one entry, or None."""
+    """What is wrong with one entry, or None. Its fields are used as written: `at` is
+    hashed as the string the feed gives, never reparsed and reformatted."""
     seq = entry["seq"]
+    if not INSTANT.fullmatch(entry["at"]):
+        return f"entry {seq}: `at` is not written as the log writes instants"
+    if not all(HEX.fullmatch(entry[name]) for name in ("content_hash", "prev_hash", "hash")):
+        return f"entry {seq}: a hash is not 64 lowercase hex digits"
     if entry["prev_hash"] != prev_hash:
         return f"entry {seq}: prev_hash does not match the hash of the entry before it"
     if entry["content"] is not None and content_hash(entry["content"]) != entry["content_hash"]:
@@ -54,7 +62,7 @@ def check_entry(entry: dict[str, Any], prev_hash: str) -> str | None:
     expected = entry_hash(
         seq=seq,
         event_type=entry["type"],
-        at=datetime.fromisoformat(entry["at"].replace("Z", "+00:00")),
+        at=entry["at"],
         object_type=entry["object_type"],
         object_id=entry["object_id"],
         round_id=entry["round_id"],

@@ -5,6 +5,7 @@ import hashlib
 import json
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -30,18 +31,19 @@ def entry_hash(
     *,
     seq: int,
     event_type: str,
-    at: datetime,
+    at: datetime | str,
     object_type: str,
     object_id: uuid.UUID | str,
     round_id: uuid.UUID | str | None,
     content_digest: str,
     prev_hash: str,
 ) -> str:
-    """Every field of an entry but its content (which the content hash stands for)."""
+    """Every field of an entry but its content (which the content hash stands for). An
+    instant given as text is hashed as it is: a verifier hashes the string it read."""
     fields = [
         str(seq),
         event_type,
-        iso(at),
+        iso(at) if isinstance(at, datetime) else at,
         object_type,
         str(object_id),
         str(round_id or ""),
@@ -131,3 +133,58 @@ def tombstone(session: Session, *, subject_id: uuid.UUID) -> None:
         .where(col(RecordEntry.subject_id) == subject_id)
         .values(content=sa.null())
     )
+
+
+# The entries that take earlier content down, as `api/services/events.py` writes them
+# (docs/record.md, "Tombstones", says the same to apps that keep content).
+_SUBMISSION_GONE = frozenset({"submission.withdrawn", "submission.removed"})
+_CASE_GONE = "case.removed"
+_CASE_CHANGED = frozenset({"case.published", "case.consent_given", "case.consent_withdrawn"})
+_TAKEDOWNS = (*_SUBMISSION_GONE, _CASE_GONE, *_CASE_CHANGED)
+
+
+def _took_down(later: Any, entry: Any) -> bool:
+    """Whether the entry `later` records the take-down of `entry`'s content."""
+    if later.event_type in _SUBMISSION_GONE:
+        # the submission's entries and its responses' (their subject is the submission)
+        return bool(later.object_id == entry.subject_id)
+    if later.event_type == _CASE_GONE:
+        return bool(
+            later.object_id == entry.subject_id
+            or (entry.object_type == "case" and later.object_id == entry.object_id)
+        )
+    # a case published again, or its consent changed: the case's earlier entries
+    return bool(later.subject_id == entry.subject_id)
+
+
+def taken_down_at(session: Session, entries: Sequence[Any]) -> dict[int, datetime]:
+    """When the content of each tombstoned entry of `entries` (rows with `seq`,
+    `object_type`, `object_id`, `subject_id`) was taken down: the `at` of the first later
+    entry that records it. An entry whose take-down no entry records (content erased
+    before withdrawals were recorded) has none."""
+    if not entries:
+        return {}
+    ids = {e.object_id for e in entries} | {e.subject_id for e in entries}
+    table: sa.Table = RecordEntry.__table__  # type: ignore[attr-defined]
+    later = (
+        session.connection()
+        .execute(
+            sa.select(
+                table.c.seq, table.c.event_type, table.c.at, table.c.object_id, table.c.subject_id
+            )
+            .where(
+                table.c.seq > min(e.seq for e in entries),
+                table.c.event_type.in_(_TAKEDOWNS),
+                sa.or_(table.c.object_id.in_(ids), table.c.subject_id.in_(ids)),
+            )
+            .order_by(table.c.seq)
+        )
+        .all()
+    )
+    found: dict[int, datetime] = {}
+    for entry in entries:
+        for row in later:
+            if row.seq > entry.seq and _took_down(row, entry):
+                found[entry.seq] = row.at
+                break
+    return found

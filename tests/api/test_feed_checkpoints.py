@@ -152,3 +152,22 @@ def test_old_checkpoints_verify_after_a_key_rotation(
     with engine.connect() as conn:
         private = dict(conn.execute(sa.text("SELECT kid, private_pem FROM signing_key")).all())
     assert private[old_kid] is None and private[new["kid"]] is None  # never in the clear
+
+
+def test_civic_input_verify_hashes_the_instant_as_written(client, make):
+    # `civic-input verify` takes `at` as the feed writes it: a spelling other than the
+    # hashed one is an error, not something to reformat
+    from datetime import UTC, datetime
+
+    from api.verify import check_entry
+
+    make.submission(make.round(), published_at=datetime(2015, 7, 4, 0, 0, 1, tzinfo=UTC))
+    (entry,) = feed_all(client)
+    assert entry["at"] == "2015-07-04T00:00:01.000000Z"
+    assert check_entry(entry, GENESIS) is None
+    short = {**entry, "at": "2015-07-04T00:00:01Z"}
+    assert "`at` is not written" in (check_entry(short, GENESIS) or "")
+    upper = {**entry, "hash": entry["hash"].upper()}
+    assert "lowercase" in (check_entry(upper, GENESIS) or "")
+    moved = {**entry, "at": "2015-07-04T00:00:01.000001Z"}
+    assert "hash does not match" in (check_entry(moved, GENESIS) or "")

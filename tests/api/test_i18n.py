@@ -200,9 +200,9 @@ def test_each_problem_class_renders_in_chinese_with_its_type_unchanged(cls):
 # where a message is passed on rather than written: what it passes is walked where written
 PASSED_ON = {
     ("api/services/cases/access.py", "detail"),  # refuse(detail=...): its callers
-    ("api/services/rounds.py", "str(exc)"),
-    ("api/search/query.py", "str(error)"),
-    ("api/services/record.py", "str(error)"),  # the record's q: the same QueryErrors  # parse_query's QueryErrors (api/search/tokens.py)  # check_order's ValueErrors (models/round.py)
+    ("api/services/rounds.py", "str(exc)"),  # check_order's ValueErrors (models/round.py)
+    ("api/search/query.py", "str(error)"),  # parse_query's QueryErrors (api/search/tokens.py)
+    ("api/services/record.py", "str(error)"),  # the record's q: the same QueryErrors
     ("api/services/cases/sharing.py", "' '.join(parts)"),  # the sharing.* sentences
     ("api/errors.py", "detail"),
     ("api/errors.py", "exc.detail"),
