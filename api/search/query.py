@@ -18,7 +18,7 @@ meanwhile keeps its `seq` (`api.search.index.sync`), so it keeps its place.
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
@@ -63,7 +63,9 @@ class SearchFilters(BaseModel):
 
 class Snippet(BaseModel):
     text: str = Field(description="Up to 160 characters of the text, as plain text.")
-    matches: list[tuple[int, int]] = Field(
+    # pairs as two-item arrays (not tuples: `prefixItems` has no `items`, which OpenAPI
+    # tools want beside `type: array`)
+    matches: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(
         description="Where the query's words are in `text`: [start, end) character offsets."
     )
 

@@ -384,7 +384,8 @@ def test_withdrawing_consent_removes_the_name_from_every_public_output_at_once(
     add_entry(client, make, moderator, case_id, "under_surveillance", "2012-05-01")
 
     before = public_outputs(client, case_id, [str(rnd.id)], [sid])
-    where_named = {"list", "list q", "detail", "feed", "ndjson", "csv"}
+    # Atom: every entry carries its content (RFC 4287), the consented name with it
+    where_named = {"list", "list q", "detail", "feed", "atom", "ndjson", "csv"}
     assert containing(before, REAL_NAME) == where_named
     assert containing(before, NATIVE_NAME) == where_named
 
