@@ -135,7 +135,8 @@ def test_the_database_keeps_every_token_as_it_is(engine):
             ).scalar_one()
         else:
             conn.exec_driver_sql(
-                "CREATE VIRTUAL TABLE temp.kept USING fts5(t, tokenize='unicode61 remove_diacritics 0')"
+                "CREATE VIRTUAL TABLE temp.kept USING fts5(t, "
+                "tokenize='unicode61 remove_diacritics 0')"
             )
             conn.exec_driver_sql(
                 "CREATE VIRTUAL TABLE temp.kept_vocab USING fts5vocab(temp, kept, row)"
