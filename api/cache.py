@@ -1,4 +1,5 @@
-"""A server-side cache of anonymous JSON reads, kept true across processes.
+"""A server-side cache of anonymous reads (the API's JSON, the record's pages), kept
+true across processes.
 
 Public reads are the same for every anonymous caller, and third-party apps poll them.
 An entry is served while it is younger than `ttl` seconds and no write has committed
@@ -243,6 +244,18 @@ def _tagged(start: Message, body: bytes) -> Message:
     return {**start, "headers": headers}
 
 
+# what either cache may keep: a whole 200 of JSON (the API) or of HTML (the pages)
+_STORED_TYPES = (b"application/json", b"text/html")
+
+
+def _public_read(path: str) -> bool:
+    """A path whose anonymous GET answers are the same for everyone: the API's reads (not
+    the live feed, which never ends) and the record's pages."""
+    if path.startswith("/api/v1/"):
+        return path != "/api/v1/feed/stream"
+    return path == "/record" or path.startswith("/record/")
+
+
 def _key(scope: Scope) -> tuple[str, bytes]:
     """An entry's key: its path and query, and the language negotiated from
     `Accept-Language` (a theme list or the vocabulary differs by it), written before the
@@ -274,7 +287,7 @@ class ResponseCache:
     def _cacheable(self, scope: Scope) -> bool:
         if not self.enabled or scope["type"] != "http" or scope["method"] != "GET":
             return False
-        if not scope["path"].startswith("/api/v1/") or scope["path"] == "/api/v1/feed/stream":
+        if not _public_read(scope["path"]):
             return False  # the live feed never ends: nothing to store, nobody may wait on it
         return all(name != b"authorization" for name, _ in scope.get("headers", ()))
 
@@ -316,7 +329,7 @@ class ResponseCache:
             nonlocal start, size, storing
             if message["type"] == "http.response.start":
                 content_type = dict(message.get("headers", ())).get(b"content-type", b"")
-                storing = message["status"] == 200 and content_type.startswith(b"application/json")
+                storing = message["status"] == 200 and content_type.startswith(_STORED_TYPES)
                 if storing:
                     start = message
                     return
@@ -432,8 +445,7 @@ class FinalResponseCache:
     def _plain(self, scope: Scope) -> bool:
         if not self.enabled or scope["type"] != "http" or scope["method"] != "GET":
             return False
-        path = scope["path"]
-        if not path.startswith("/api/v1/") or path == "/api/v1/feed/stream":
+        if not _public_read(scope["path"]):
             return False
         for name, _ in scope["headers"]:  # noqa: SIM110 (a loop: cheaper than all() of a generator)
             if name in _NOT_PLAIN:
@@ -489,7 +501,7 @@ class FinalResponseCache:
     async def _computed(
         self, key: tuple[str, bytes], scope: Scope, receive: Receive, send: Send
     ) -> None:
-        """A miss: answered by the layers inside, and kept if it is a whole JSON 200."""
+        """A miss: answered by the layers inside, and kept if it is a whole 200 of JSON or HTML."""
         version = _version
         expires = time.monotonic() + self.ttl
         start: Message | None = None
@@ -500,7 +512,7 @@ class FinalResponseCache:
             nonlocal start, size
             if message["type"] == "http.response.start":
                 content_type = dict(message.get("headers", ())).get(b"content-type", b"")
-                if message["status"] == 200 and content_type.startswith(b"application/json"):
+                if message["status"] == 200 and content_type.startswith(_STORED_TYPES):
                     start = message
             elif start is not None and message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))

@@ -110,8 +110,12 @@ class AccessLog:
             )
 
 
+# the answers ConditionalGet tags: the API's JSON and the record's pages
+_TAGGED = (b"application/json", b"text/html")
+
+
 class ConditionalGet:
-    """ETag, Cache-Control and 304 for JSON GETs.
+    """ETag, Cache-Control and 304 for JSON GETs and the record's pages.
 
     A route may set its own ETag (a round's tag carries its version); otherwise the
     tag is a hash of the body. Answers to a signed-in request are never stored.
@@ -135,7 +139,7 @@ class ConditionalGet:
             nonlocal start, passthrough
             if message["type"] == "http.response.start":
                 content_type = dict(message.get("headers", ())).get(b"content-type", b"")
-                if message["status"] != 200 or not content_type.startswith(b"application/json"):
+                if message["status"] != 200 or not content_type.startswith(_TAGGED):
                     passthrough = True
                     await send(message)
                 else:
