@@ -110,12 +110,9 @@ class AccessLog:
             )
 
 
-# the answers ConditionalGet tags: the API's JSON and the record's pages
-_TAGGED = (b"application/json", b"text/html")
-
-
 class ConditionalGet:
-    """ETag, Cache-Control and 304 for JSON GETs and the record's pages.
+    """ETag, Cache-Control and 304 for JSON GETs, and for HTML that carries its own ETag
+    (the record's pages; not the docs pages, whose script nonce changes every time).
 
     A route may set its own ETag (a round's tag carries its version); otherwise the
     tag is a hash of the body. Answers to a signed-in request are never stored.
@@ -138,8 +135,12 @@ class ConditionalGet:
         async def buffered_send(message: Message) -> None:
             nonlocal start, passthrough
             if message["type"] == "http.response.start":
-                content_type = dict(message.get("headers", ())).get(b"content-type", b"")
-                if message["status"] != 200 or not content_type.startswith(_TAGGED):
+                headers = dict(message.get("headers", ()))
+                content_type = headers.get(b"content-type", b"")
+                tagged = content_type.startswith(b"application/json") or (
+                    content_type.startswith(b"text/html") and b"etag" in headers
+                )
+                if message["status"] != 200 or not tagged:
                     passthrough = True
                     await send(message)
                 else:
