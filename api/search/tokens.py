@@ -183,40 +183,64 @@ def spans(text: str) -> list[Token]:
     return main + chars
 
 
+_ASCII_LOWER_WORD = re.compile("[a-z0-9]+")
+
+
 def index_text(text: str) -> str:
-    """`text` as the index stores it: its tokens separated by spaces."""
-    main, chars = _tokens(text)
-    return " ".join(token.text for token in main + chars)
+    """`text` as the index stores it: its tokens separated by spaces. The tokens of
+    `spans`, without their offsets (the index needs none): built straight as strings,
+    the work of a rebuild being mostly this."""
+    if text.isascii():
+        # lowercasing ASCII keeps every offset, so the words of the lowered text are
+        # the lowered words of the text
+        words = _ASCII_LOWER_WORD.findall(text.lower())
+        return " ".join([stem(word) for word in words if len(word) <= MAX_TOKEN])
+    main: list[str] = []
+    chars: list[str] = []
+    for kind, run in _runs(text):
+        if kind == _CJK:
+            if len(run) == 1:
+                main.append(run[0][0])
+                continue
+            folded = [c for c, _, _ in run]
+            main.extend(map(str.__add__, folded, folded[1:]))
+            chars.extend(folded)
+        else:
+            word = "".join(c for c, _, _ in run)
+            if len(word) <= MAX_TOKEN:
+                main.append(stem(word))
+    main.extend(chars)
+    return " ".join(main)
 
 
 _CJK_CLASS = "".join(f"{chr(low)}-{chr(high)}" for low, high in _CJK_RANGES)
-_FOLDED_TOKEN = re.compile(f"([{_CJK_CLASS}]+)|([^\\W_{_CJK_CLASS}]+)")
+_FOLDED_WORD = re.compile(f"[^\\W_{_CJK_CLASS}]+")
 
 
 def matching_spans(text: str, wanted: frozenset[str]) -> list[tuple[int, int]]:
     """The offsets of the tokens of `text` that are in `wanted`, for snippets: on the
-    folded text with regular expressions where folding keeps every character one
-    character (nearly always), else by `spans`."""
+    folded text where folding keeps every character one character (nearly always),
+    else by `spans`. A CJK token (a bigram or a single character: CJK characters only,
+    and so never across a separator) is wherever the folded text holds it; a word is
+    a run of word characters whose stem is wanted."""
     folded = text.lower() if text.isascii() else "".join(map(fold, text))
     if len(folded) != len(text):
         return [(t.start, t.end) for t in spans(text) if t.text in wanted]
     found: list[tuple[int, int]] = []
-    for match in _FOLDED_TOKEN.finditer(folded):
-        start = match.start()
-        run = match.group(1)
-        if run is None:
-            word = match.group(2)
-            if len(word) <= MAX_TOKEN and stem(word) in wanted:
-                found.append((start, match.end()))
+    words = set()
+    for token in wanted:
+        if len(token) > 2 or _kind(token[0]) != _CJK:
+            words.add(token)
             continue
-        for token in wanted:
-            # a CJK token is one or two characters; in a run of one, only one matches
-            if len(token) > 2 or _kind(token[0]) != _CJK or (len(run) == 1 and len(token) > 1):
-                continue
-            at = run.find(token)
-            while at != -1:
-                found.append((start + at, start + at + len(token)))
-                at = run.find(token, at + 1)
+        at = folded.find(token)
+        while at != -1:
+            found.append((at, at + len(token)))
+            at = folded.find(token, at + 1)
+    if words:
+        for match in _FOLDED_WORD.finditer(folded):
+            word = match.group()
+            if len(word) <= MAX_TOKEN and stem(word) in words:
+                found.append(match.span())
     return found
 
 
