@@ -94,8 +94,7 @@ def _page(
     limit: int,
     cursor: str | None,
 ) -> Response:
-    hits, next_cursor = search.search(session, q=q, filters=filters, limit=limit, cursor=cursor)
-    return page_response(
-        request,
-        {"items": [hit.model_dump(mode="json") for hit in hits], "next_cursor": next_cursor},
+    items, next_cursor = search.search_page(
+        session, q=q, filters=filters, limit=limit, cursor=cursor
     )
+    return page_response(request, {"items": items, "next_cursor": next_cursor})

@@ -15,10 +15,12 @@ the `seq` of the last result; rows indexed later are past the snapshot. A text r
 meanwhile keeps its `seq` (`api.search.index.sync`), so it keeps its place.
 """
 
+import functools
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from types import SimpleNamespace
+from typing import Annotated, Any, cast
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
@@ -29,15 +31,10 @@ from api.pagination import decode_cursor, encode_cursor
 from api.search import sql
 from api.search.index import consent_view
 from api.search.tokens import Query, QueryError, matching_spans, parse_query
+from api.sql.prepared import Prepared
 from api.views.cases import public_name
-from api.views.tables import table
 from models.base import UTCDateTime
-from models.benchmark import Benchmark
-from models.case import Case
-from models.commitment import Commitment
-from models.dialogue import Dialogue
-from models.response import Response, ResponseRevision
-from models.submission import Status, Submission
+from models.submission import Status
 
 SNIPPET_CHARS = 160
 # how far before the first match a snippet starts
@@ -87,26 +84,6 @@ class SearchHit(BaseModel):
     snippet: Snippet
 
 
-_SUBMISSION = table(Submission)
-_RESPONSE = table(Response)
-_REVISION = table(ResponseRevision)
-_CASE = table(Case)
-_BENCHMARK = table(Benchmark)
-_COMMITMENT = table(Commitment)
-_DIALOGUE = table(Dialogue)
-
-
-_COLUMN_TYPES: dict[str, Any] = {
-    "seq": sa.Integer(),
-    "doc_type": sa.String(),
-    "doc_id": sa.Uuid(),
-    "round_id": sa.Uuid(),
-    "dialogue_id": sa.Uuid(),
-    "language": sa.String(),
-    "published_at": UTCDateTime(),
-}
-
-
 def _filters(dialect: str, filters: SearchFilters, params: dict[str, Any]) -> str:
     """The filters as SQL over `search_entry AS e`, their values put in `params`."""
     where = []
@@ -136,49 +113,162 @@ def _like(value: str) -> str:
     return value.replace("\\", "").replace("%", "").replace("_", "\\_").replace(" ", "")
 
 
-def _tier_rows(
-    session: Session,
-    *,
-    dialect: str,
-    query: Query,
-    tier: int,
-    filters: str,
-    params: dict[str, Any],
-    snapshot: int,
-    after: int | None,
-    limit: int,
-) -> list[Any]:
-    """Up to `limit` rows of one tier, newest first, at or below the snapshot and below
-    `after`: tier 0 matches in the title, tier 1 elsewhere only."""
+_TEXT_TYPES: dict[str, Any] = {
+    "tier": sa.Integer(),
+    "seq": sa.Integer(),
+    "doc_type": sa.String(),
+    "doc_id": sa.Uuid(),
+    "round_id": sa.Uuid(),
+    "language": sa.String(),
+    "published_at": UTCDateTime(),
+    "dialogue": sa.String(),
+    "top": sa.Integer(),
+    "s_id": sa.String(),
+    "s_title": sa.String(),
+    "s_body": sa.String(),
+    "r_submission_id": sa.Uuid(),
+    "r_body": sa.String(),
+    "c_id": sa.String(),
+    "c_name": sa.String(),
+    "c_name_native": sa.String(),
+    "c_name_consent": sa.Boolean(),
+    "c_location": sa.String(),
+    "c_summary": sa.String(),
+    "b_id": sa.String(),
+    "b_title": sa.String(),
+    "b_description": sa.String(),
+    "m_id": sa.String(),
+    "m_text": sa.String(),
+}
+
+
+def _tier_sql(dialect: str, tier: int, *, bounded: bool, after: bool, filters: str) -> str:
+    """Up to `:limit` rows of one tier, newest first: tier 0 matches in the title
+    (`:title_match`), tier 1 elsewhere only (`:match`); at or below `:snapshot` if
+    `bounded`, below `:after` if `after`."""
     key = sql.order_key(dialect)
-    bounds = f" AND {key} <= :snapshot" + (f" AND {key} < :after" if after is not None else "")
-    values = dict(params, snapshot=snapshot, after=after, limit=limit)
     if tier == 0:
-        condition = sql.matching(dialect, title=True)
-        values["match"] = sql.match_param(dialect, query, title=True)
+        condition = sql.matching(dialect, title=True).replace(":match", ":title_match")
     elif dialect == "sqlite":
-        # FTS5: every clause anywhere, NOT every clause in the title
+        # FTS5: every clause anywhere, NOT every clause in the title (`:match` says so)
         condition = sql.matching(dialect, title=False)
-        values["match"] = f"({sql.fts5_match(query)}) NOT ({sql.fts5_match(query, title=True)})"
     else:
         condition = (
-            f"{sql.matching(dialect, title=False)} AND NOT "
-            f"{sql.matching(dialect, title=True).replace(':match', ':title_match')}"
+            f"{sql.matching(dialect, title=False)} AND NOT {sql.matching(dialect, title=True)}"
         )
-        values["match"] = sql.tsquery(query)
-        values["title_match"] = sql.tsquery(query)
-    statement = sa.text(
-        # the fragments are this package's constant SQL; every value is a parameter
-        f"SELECT {key} AS seq, e.doc_type, e.doc_id, e.round_id, e.dialogue_id, "  # noqa: S608
-        f"e.language, e.published_at FROM {sql.from_clause(dialect)} "
+    bounds = (f" AND {key} <= :snapshot" if bounded else "") + (
+        f" AND {key} < :after" if after else ""
+    )
+    # the fragments are this package's constant SQL; every value is a parameter
+    return (
+        f"SELECT {tier} AS tier, {key} AS seq, e.doc_type, e.doc_id, e.round_id, "  # noqa: S608
+        f"e.dialogue_id, e.language, e.published_at FROM {sql.from_clause(dialect)} "
         f"WHERE {condition}{bounds}{filters} ORDER BY {key} DESC LIMIT :limit"
-    ).columns(**_COLUMN_TYPES)
-    return list(session.connection().execute(statement, values))
+    )
 
 
-def _snapshot(session: Session) -> int:
-    top = session.connection().execute(sa.text("SELECT max(seq) FROM search_entry")).scalar()
-    return int(top or 0)
+# Each type's text, as the public views read it, joined by primary key to a page's rows:
+# (the joins, the columns they give); a type not joined gives its columns as NULL.
+_TEXTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "submission": (
+        "LEFT JOIN submission AS s ON h.doc_type = 'submission' AND s.id = h.doc_id "
+        f"AND s.status = '{Status.published.value}'",
+        ("s.id AS s_id", "s.title AS s_title", "s.body AS s_body"),
+    ),
+    "response": (
+        "LEFT JOIN response AS r ON h.doc_type = 'response' AND r.id = h.doc_id "
+        "LEFT JOIN response_revision AS v ON v.response_id = r.id "
+        "AND v.number = r.revision_count",
+        ("r.submission_id AS r_submission_id", "v.body AS r_body"),
+    ),
+    "case": (
+        "LEFT JOIN case_file AS c ON h.doc_type = 'case' AND c.id = h.doc_id",
+        (
+            "c.id AS c_id",
+            "c.name AS c_name",
+            "c.name_native AS c_name_native",
+            "c.name_consent AS c_name_consent",
+            "c.location AS c_location",
+            "c.summary AS c_summary",
+        ),
+    ),
+    "benchmark": (
+        "LEFT JOIN benchmark AS b ON h.doc_type = 'benchmark' AND b.id = h.doc_id",
+        ("b.id AS b_id", "b.title AS b_title", "b.description AS b_description"),
+    ),
+    "commitment": (
+        "LEFT JOIN commitment AS m ON h.doc_type = 'commitment' AND m.id = h.doc_id",
+        ("m.id AS m_id", "m.text AS m_text"),
+    ),
+}
+
+
+def _literal_tsquery(query: Query) -> str | None:
+    """The tsquery as a SQL string literal, if every token is letters and digits only
+    (as `api.search.tokens` makes them): nothing in it then needs escaping, for SQL,
+    for the tsquery parser or for a driver's parameter markers."""
+    if not all(token.isalnum() for token in query.tokens):
+        return None
+    return "'" + sql.tsquery(query).replace("'", "''") + "'"
+
+
+@functools.lru_cache(maxsize=512)
+def _page_statement(
+    dialect: str,
+    tier: int,
+    after: bool,
+    first: bool,
+    filters: str,
+    doc_type: str | None,
+    literal: str | None,
+) -> Prepared:
+    """One page in one statement, for one shape of request: the rows of the tiers from
+    `tier` on (each read off the inverted index newest first, stopping at the page's
+    size; tier 1 only if tier 0 leaves the page short), the snapshot if `first` (the
+    highest `seq`, in the same statement, so the rows are all at or below it), and
+    each row's text (of `doc_type` only, if the search is of one type) and dialogue by
+    primary key.
+
+    On PostgreSQL the tsquery is written into the statement (`literal`), not bound:
+    the planner then knows how common the term is when it chooses between the GIN
+    index (a rare term: every match, then sorted) and a walk of the rows newest first
+    that stops at the page's size (a common one), and a statement prepared by the
+    driver after a few runs (one per query text) keeps a plan made for its term."""
+    body = _tier_sql(dialect, 1, bounded=not first, after=after and tier == 1, filters=filters)
+    if tier == 1:
+        tiers = f"SELECT * FROM ({body}) AS t1"  # noqa: S608
+        head = ""
+    else:
+        title = _tier_sql(dialect, 0, bounded=not first, after=after, filters=filters)
+        head = f"WITH t0 AS ({title}) "
+        # the condition on t0 alone is decided once, before tier 1 is read at all
+        tiers = (
+            "SELECT * FROM t0 UNION ALL "  # noqa: S608
+            f"SELECT * FROM ({body}) AS t1 WHERE (SELECT count(*) FROM t0) < :limit"
+        )
+    if literal is not None:
+        tiers = tiers.replace(":title_match", literal).replace(":match", literal)
+        head = head.replace(":title_match", literal).replace(":match", literal)
+    top = "(SELECT max(seq) FROM search_entry)" if first else "NULL"
+    joins: list[str] = []
+    columns: list[str] = []
+    for name, (join, given) in _TEXTS.items():
+        if doc_type is None or doc_type == name:
+            joins.append(join)
+            columns.extend(given)
+        else:
+            columns.extend("NULL AS " + column.split(" AS ")[1] for column in given)
+    # the fragments are this package's constant SQL; every value is a parameter, or a
+    # literal of letters and digits (`_literal_tsquery`)
+    text = (
+        f"{head}SELECT h.tier, h.seq, h.doc_type, h.doc_id, h.round_id, h.language, "  # noqa: S608
+        f"h.published_at, d.slug AS dialogue, {top} AS top, {', '.join(columns)} "
+        f"FROM ({tiers} ORDER BY tier, seq DESC LIMIT :limit) AS h "
+        f"LEFT JOIN dialogue AS d ON d.id = h.dialogue_id {' '.join(joins)} "
+        "ORDER BY h.tier, h.seq DESC"
+    )
+    # a textual select compiles and runs as a Core one does (`Prepared` reads its columns)
+    return Prepared(cast(Any, sa.text(text).columns(**_TEXT_TYPES)))
 
 
 def _decode(cursor: str | None) -> tuple[int, int, int | None] | None:
@@ -200,128 +290,108 @@ def search(
     session: Session, *, q: str, filters: SearchFilters, limit: int, cursor: str | None
 ) -> tuple[list[SearchHit], str | None]:
     """One page of the documents matching `q`, in tiers of relevance, newest first."""
+    items, next_cursor = search_page(session, q=q, filters=filters, limit=limit, cursor=cursor)
+    return [SearchHit.model_validate(item) for item in items], next_cursor
+
+
+def search_page(
+    session: Session, *, q: str, filters: SearchFilters, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """`search`, its hits as plain dicts in `SearchHit`'s field order (what
+    `api.pagination.page_response` writes as the model would): one statement."""
     try:
         query = parse_query(q)
     except QueryError as error:
         raise Unprocessable(str(error), field="q") from None
     dialect = session.get_bind().dialect.name
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = {"limit": limit + 1}
     where = _filters(dialect, filters, params)
     position = _decode(cursor)
     if position is None:
-        snapshot, tier, after = _snapshot(session), 0, None
+        snapshot, tier, after = None, 0, None
     else:
         snapshot, tier, after = position
-    found: list[tuple[int, Any]] = []
-    while tier < 2 and len(found) <= limit:
-        rows = _tier_rows(
-            session,
-            dialect=dialect,
-            query=query,
-            tier=tier,
-            filters=where,
-            params=params,
-            snapshot=snapshot,
-            after=after,
-            limit=limit + 1 - len(found),
-        )
-        found.extend((tier, row) for row in rows)
-        if len(found) <= limit:
-            tier, after = tier + 1, None
-    more = len(found) > limit
-    found = found[:limit]
-    hits = _hits(session, query, [row for _, row in found])
+        params["snapshot"], params["after"] = snapshot, after
+    literal = None
+    if dialect == "sqlite":
+        params["title_match"] = sql.fts5_match(query, title=True)
+        params["match"] = f"({sql.fts5_match(query)}) NOT ({params['title_match']})"
+    else:
+        literal = _literal_tsquery(query)
+        if literal is None:
+            params["match"] = params["title_match"] = sql.tsquery(query)
+    doc_type = filters.type.value if filters.type is not None else None
+    statement = _page_statement(
+        dialect, tier, after is not None, snapshot is None, where, doc_type, literal
+    )
+    rows = statement.rows(session, params)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    page = [dict(zip(statement.keys, row, strict=True)) for row in rows]
+    hits = _hits(query, page)
     next_cursor = None
     if more:
-        last_tier, last = found[-1]
-        next_cursor = encode_cursor([snapshot, last_tier, int(last.seq)])
+        last = page[-1]
+        top = snapshot if snapshot is not None else page[0]["top"]
+        next_cursor = encode_cursor([int(top), int(last["tier"]), int(last["seq"])])
     return hits, next_cursor
 
 
-def _uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
-def _hits(session: Session, query: Query, rows: list[Any]) -> list[SearchHit]:
-    """The page's rows as hits: each with its public title and a snippet of its text
-    (read again here, where the public views read it, by the page's ids)."""
-    conn = session.connection()
-    ids: dict[str, list[uuid.UUID]] = {t.value: [] for t in DocType}
-    for row in rows:
-        ids[row.doc_type].append(_uuid(row.doc_id))
-    texts: dict[uuid.UUID, tuple[str | None, str, uuid.UUID | None]] = {}
-    r: Any
-    if ids["submission"]:
-        for r in conn.execute(
-            sa.select(_SUBMISSION.c.id, _SUBMISSION.c.title, _SUBMISSION.c.body).where(
-                _SUBMISSION.c.id.in_(ids["submission"]),
-                _SUBMISSION.c.status == Status.published.value,
+def _text(row: dict[str, Any]) -> tuple[str | None, str, uuid.UUID | None] | None:
+    """(title, body, the submission answered) of a row's document as the public sees it
+    now, or None if it is no longer there."""
+    doc_type = row["doc_type"]
+    if doc_type == "submission":
+        return (row["s_title"], row["s_body"], None) if row["s_id"] is not None else None
+    if doc_type == "response":
+        body = row["r_body"]
+        return (None, body, row["r_submission_id"]) if body is not None else None
+    if doc_type == "case":
+        if row["c_id"] is None:
+            return None
+        name, native = public_name(
+            consent_view(
+                SimpleNamespace(
+                    name=row["c_name"],
+                    name_native=row["c_name_native"],
+                    name_consent=row["c_name_consent"],
+                )
             )
-        ):
-            texts[r.id] = (r.title, r.body, None)
-    if ids["response"]:
-        for r in conn.execute(
-            sa.select(_RESPONSE.c.id, _RESPONSE.c.submission_id, _REVISION.c.body)
-            .join(
-                _REVISION,
-                (_REVISION.c.response_id == _RESPONSE.c.id)
-                & (_REVISION.c.number == _RESPONSE.c.revision_count),
-            )
-            .where(_RESPONSE.c.id.in_(ids["response"]))
-        ):
-            texts[r.id] = (None, r.body, r.submission_id)
-    if ids["case"]:
-        for r in session.connection().execute(sa.select(_CASE).where(_CASE.c.id.in_(ids["case"]))):
-            name, native = public_name(consent_view(r))
-            shown = f"{name} ({native})" if native else name
-            texts[r.id] = (shown, f"{r.location or ''}\n{r.summary}".strip(), None)
-    if ids["benchmark"]:
-        for r in conn.execute(
-            sa.select(_BENCHMARK.c.id, _BENCHMARK.c.title, _BENCHMARK.c.description).where(
-                _BENCHMARK.c.id.in_(ids["benchmark"])
-            )
-        ):
-            texts[r.id] = (r.title, r.description, None)
-    if ids["commitment"]:
-        for r in conn.execute(
-            sa.select(_COMMITMENT.c.id, _COMMITMENT.c.text).where(
-                _COMMITMENT.c.id.in_(ids["commitment"])
-            )
-        ):
-            texts[r.id] = (None, r.text, None)
-    dialogue_ids = {_uuid(row.dialogue_id) for row in rows if row.dialogue_id is not None}
-    slugs = (
-        dict(
-            conn.execute(
-                sa.select(_DIALOGUE.c.id, _DIALOGUE.c.slug).where(_DIALOGUE.c.id.in_(dialogue_ids))
-            ).all()
         )
-        if dialogue_ids
-        else {}
-    )
+        shown = f"{name} ({native})" if native else name
+        return shown, f"{row['c_location'] or ''}\n{row['c_summary']}".strip(), None
+    if doc_type == "benchmark":
+        return (row["b_title"], row["b_description"], None) if row["b_id"] is not None else None
+    return (None, row["m_text"], None) if row["m_id"] is not None else None
+
+
+def _hits(query: Query, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The page's rows as hits (`SearchHit`'s fields): each with its public title and a
+    snippet of its text (read where the public views read it, in the page's statement)."""
     hits = []
     for row in rows:
-        doc_id = _uuid(row.doc_id)
-        if doc_id not in texts:  # gone since the index row was read: never shown
+        texts = _text(row)
+        if texts is None:  # gone since the index row was written: never shown
             continue
-        title, body, submission_id = texts[doc_id]
-        found = snippet(body, query) if body else None
-        if (found is None or not found.matches) and title:
-            in_title = snippet(title, query)
-            if in_title.matches:
+        title, body, submission_id = texts
+        found = _snippet(body, query) if body else None
+        if (found is None or not found[1]) and title:
+            in_title = _snippet(title, query)
+            if in_title[1]:
                 found = in_title
+        text, matches = found or ("", [])
         hits.append(
-            SearchHit(
-                type=DocType(row.doc_type),
-                id=doc_id,
-                round_id=_uuid(row.round_id) if row.round_id is not None else None,
-                dialogue=slugs.get(_uuid(row.dialogue_id)) if row.dialogue_id else None,
-                submission_id=submission_id,
-                language=row.language,
-                published_at=row.published_at,
-                title=title,
-                snippet=found or Snippet(text="", matches=[]),
-            )
+            {
+                "type": row["doc_type"],
+                "id": row["doc_id"],
+                "round_id": row["round_id"],
+                "dialogue": row["dialogue"],
+                "submission_id": submission_id,
+                "language": row["language"],
+                "published_at": row["published_at"],
+                "title": title,
+                "snippet": {"text": text, "matches": matches},
+            }
         )
     return hits
 
@@ -329,6 +399,11 @@ def _hits(session: Session, query: Query, rows: list[Any]) -> list[SearchHit]:
 def snippet(text: str, query: Query, width: int = SNIPPET_CHARS) -> Snippet:
     """Up to `width` characters of `text` around its first match, newlines as spaces,
     with the offsets of every match in it (overlapping bigrams merged)."""
+    piece, matches = _snippet(text, query, width)
+    return Snippet(text=piece, matches=matches)
+
+
+def _snippet(text: str, query: Query, width: int = SNIPPET_CHARS) -> tuple[str, list[list[int]]]:
     matched = sorted(matching_spans(text, query.tokens))
     begin = max(0, matched[0][0] - _LEAD) if matched else 0
     end = min(len(text), begin + width)
@@ -343,4 +418,4 @@ def snippet(text: str, query: Query, width: int = SNIPPET_CHARS) -> Snippet:
         else:
             merged.append([start, stop])
     piece = text[begin:end].replace("\r", " ").replace("\n", " ")
-    return Snippet(text=piece, matches=[(s - begin, e - begin) for s, e in merged])
+    return piece, [[s - begin, e - begin] for s, e in merged]

@@ -1,10 +1,11 @@
 """A parsed query in each database's own language, and the SQL that matches it.
 
 SQLite: the FTS5 table `search_fts` (external content: `search_entry`, rowid `seq`)
-gets a MATCH expression of quoted phrases; PostgreSQL: `to_tsvector('simple', ...)`
-over the same tokens, the expressions the GIN indexes are built on, gets a tsquery of
-quoted lexemes (`<->` between the tokens of a phrase). The tokens hold only letters and
-digits (`api.search.tokens`), so quoting them is all the escaping either needs.
+gets a MATCH expression of quoted phrases; PostgreSQL: the stored vectors of the same
+tokens (`to_tsvector('simple', ...)`, the columns the GIN indexes are built on, made by
+the migrations) get a tsquery of quoted lexemes (`<->` between the tokens of a
+phrase). The tokens hold only letters and digits (`api.search.tokens`), so quoting
+them is all the escaping either needs.
 """
 
 from typing import Any
@@ -15,10 +16,11 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from api.search.tokens import Query
 
-# The expressions the PostgreSQL GIN indexes are built on (the migration), repeated
-# word for word so the planner finds them.
-PG_ALL = "to_tsvector('simple'::regconfig, {e}title_tokens || ' ' || {e}body_tokens)"
-PG_TITLE = "to_tsvector('simple'::regconfig, {e}title_tokens)"
+# The PostgreSQL columns the GIN indexes are built on: the vectors of title and body,
+# and of the title alone, generated from the tokens (migration 0009). No model declares
+# them: they are PostgreSQL's part of the index, as `search_fts` is SQLite's.
+PG_ALL = "{e}search_fts_doc"
+PG_TITLE = "{e}search_fts_title_doc"
 
 
 def fts5_match(query: Query, *, title: bool = False) -> str:
@@ -49,9 +51,10 @@ def matching(dialect: str, *, title: bool, alias: str = "e") -> str:
     if dialect == "sqlite":
         return "search_fts MATCH :match"
     if title:
-        # rows without a title (responses, commitments) are passed over before parsing
-        prefix = f"{alias}.title_tokens <> '' AND "
-        return f"({prefix}{PG_TITLE.format(e=alias + '.')} @@ CAST(:match AS tsquery))"
+        # only rows with a title, so that the walk newest first can take the partial
+        # index of them (`search_fts_titled`) and pass over the rest unread
+        column = PG_TITLE.format(e=alias + ".")
+        return f"({alias}.title_tokens <> '' AND {column} @@ CAST(:match AS tsquery))"
     return f"{PG_ALL.format(e=alias + '.')} @@ CAST(:match AS tsquery)"
 
 

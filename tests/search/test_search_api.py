@@ -343,3 +343,25 @@ def test_unpublished_states_are_not_found(client, make):
     for status in (Status.pending, Status.rejected, Status.withdrawn, Status.removed):
         make.submission(rnd, status=status, title=f"Hidden {status.value}", body="zzhidden")
     assert found(client, "zzhidden") == []
+
+
+def test_the_page_is_written_as_the_model_writes_it(client, make, engine, record):
+    """The route writes plain dicts (`search_page`); the service function others call
+    (`search`) gives models: both the same hits, as `SearchHit` would write them, for
+    every kind of text and for a page cut by a cursor."""
+    from api.search.query import SearchFilters, SearchHit
+    from api.search.query import search as service
+
+    case_id, _activist, _moderator = _case(client, make, consent=True)
+    _answer(client, make, record["gao_2008"], "高智晟的案件正在审理。")
+    for q in ("高智晟", "王全璋", "labour"):
+        page = search(client, q, limit=1)
+        rest = search(client, q, cursor=page["next_cursor"]) if page["next_cursor"] else None
+        assert page["items"]
+        with open_session(engine) as session:
+            hits, cursor = service(session, q=q, filters=SearchFilters(), limit=1, cursor=None)
+        assert [hit.model_dump(mode="json") for hit in hits] == page["items"]
+        assert cursor == page["next_cursor"]
+        for item in page["items"] + (rest["items"] if rest else []):
+            assert SearchHit.model_validate(item).model_dump(mode="json") == item
+    assert search(client, "王全璋")["items"][0]["id"] == case_id
