@@ -406,14 +406,29 @@ def rebuild(
     conn: sa.Connection,
     *,
     progress: Callable[[int, int], None] | None = None,
-    batch: int = 2_000,
+    batch: int = 5_000,
 ) -> int:
     """Empty the index and write it again from the public record, oldest first, in the
     caller's transaction; `progress(done, total)` after each batch. How many rows it holds."""
     sqlite = conn.dialect.name == "sqlite"
+    indexes: list[str] = []
     if sqlite:
         conn.execute(sa.text("INSERT INTO search_fts(search_fts) VALUES ('delete-all')"))
-    conn.execute(sa.delete(_ENTRY))
+        conn.execute(sa.delete(_ENTRY))
+    else:
+        # the full-text indexes are built again over all the rows at once, faster than
+        # kept up row by row; the table emptied without leaving the old rows behind
+        # (until the commit, readers of the index wait, as for the migration's build)
+        found = conn.execute(
+            sa.text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND tablename = 'search_entry' AND indexname LIKE 'search\\_fts%'"
+            )
+        ).all()
+        conn.execute(sa.text("TRUNCATE search_entry"))
+        for name, definition in found:
+            conn.execute(sa.text(f'DROP INDEX "{name}"'))
+            indexes.append(definition)
     keys = _keys(conn)
     for start in range(0, len(keys), batch):
         chunk = keys[start : start + batch]
@@ -445,11 +460,9 @@ def rebuild(
                     "(SELECT max(seq) FROM search_entry))"
                 )
             )
-        # rows written in bulk wait in the GIN indexes' pending lists, and the planner
-        # knows nothing of them, until these run (autovacuum would, later)
-        for name in ("search_fts_all", "search_fts_title"):
-            conn.execute(
-                sa.text("SELECT gin_clean_pending_list(to_regclass(:name))"), {"name": name}
-            )
+        conn.execute(sa.text("SET LOCAL maintenance_work_mem = '256MB'"))
+        for definition in indexes:
+            conn.exec_driver_sql(definition)
+        # the planner's statistics of the new rows (autovacuum would, later)
         conn.execute(sa.text("ANALYZE search_entry"))
     return len(keys)
