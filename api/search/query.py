@@ -3,11 +3,17 @@
 Ranking. Results come in two tiers of relevance: first the documents whose title (a
 submission's or benchmark's title, a case's public name) holds every word and phrase
 of the query, then those that hold them anywhere else; within a tier, newest first.
-Both tiers are read straight off each database's inverted index in the order of its
-row ids (`seq`, the order of publication), so a page costs the same for a term in
-five documents or in fifty thousand: a score computed over every match (FTS5's bm25,
-`ts_rank`) would have to read all of them before the first page, and would move
-whenever a new document changes the collection's statistics.
+Both tiers are read newest first (`seq`, the order of publication) and stop at the
+page's size: a score computed over every match (FTS5's bm25, `ts_rank`) would have to
+read all of them before the first page, and would move whenever a new document changes
+the collection's statistics. SQLite's FTS5 walks its index in the order of its row
+ids, whatever the term. PostgreSQL's GIN index returns every match unordered: the
+planner takes it for a rare term (then sorts the few matches), and for a common one
+walks the rows newest first (the primary key; for the title tier, the partial index
+of the rows with a title), testing each row's stored vector, until the page is full.
+
+A page is one statement: the title tier, the rest only when the title tier leaves the
+page short, the snapshot, and each hit's text and dialogue by primary key.
 
 Cursor pages are stable while new items are published: the first page fixes a
 snapshot (the highest `seq` at the time), and the cursor carries it with the tier and

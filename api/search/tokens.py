@@ -81,6 +81,34 @@ def fold(char: str) -> str:
     return "".join(out)
 
 
+# The scripts of nearly every text here (ASCII, CJK punctuation, the unified CJK
+# ideographs, full-width forms): `fold_text` folds a text of these alone by a table of
+# the few characters among them that `fold` changes.
+_TABLED = ((0x0000, 0x007F), (0x3000, 0x303F), (0x4E00, 0x9FFF), (0xFF00, 0xFFEF))
+_UNTABLED = re.compile("[^" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _TABLED) + "]")
+
+
+@functools.cache
+def _fold_table() -> tuple[dict[str, str], re.Pattern[str]]:
+    """The characters of the tabled scripts that `fold` changes, and a pattern of them."""
+    table = {}
+    for low, high in _TABLED:
+        for code in range(low, high + 1):
+            folded = fold.__wrapped__(chr(code))
+            if folded != chr(code):
+                table[chr(code)] = folded
+    return table, re.compile("[" + "".join(map(re.escape, table)) + "]")
+
+
+def fold_text(text: str) -> str:
+    """`fold` of every character of `text`, joined: when the text is all of the tabled
+    scripts, only the characters that change are looked at, else every one."""
+    if _UNTABLED.search(text) is None:
+        table, changing = _fold_table()
+        return changing.sub(lambda match: table[match.group()], text)
+    return "".join(map(fold, text))
+
+
 _VOWEL = re.compile("[aeiouy]")
 
 
@@ -223,7 +251,7 @@ def matching_spans(text: str, wanted: frozenset[str]) -> list[tuple[int, int]]:
     else by `spans`. A CJK token (a bigram or a single character: CJK characters only,
     and so never across a separator) is wherever the folded text holds it; a word is
     a run of word characters whose stem is wanted."""
-    folded = text.lower() if text.isascii() else "".join(map(fold, text))
+    folded = text.lower() if text.isascii() else fold_text(text)
     if len(folded) != len(text):
         return [(t.start, t.end) for t in spans(text) if t.text in wanted]
     found: list[tuple[int, int]] = []

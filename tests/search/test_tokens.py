@@ -4,8 +4,11 @@ import pytest
 import sqlalchemy as sa
 
 from api.search.tokens import (
+    _TABLED,
     MAX_CLAUSES,
     QueryError,
+    fold,
+    fold_text,
     index_text,
     matching_spans,
     parse_query,
@@ -166,3 +169,14 @@ def test_ascii_text_takes_the_fast_path_to_the_same_tokens():
 def test_matching_spans_agree_with_the_tokens(text):
     wanted = frozenset(token.text for token in spans(text))
     assert sorted(matching_spans(text, wanted)) == sorted((t.start, t.end) for t in spans(text))
+
+
+def test_folding_a_text_by_table_is_folding_each_character():
+    """`fold_text` takes a table for the common scripts, and `fold` for the rest."""
+    tabled = "".join(chr(code) for low, high in _TABLED for code in range(low, high + 1))
+    for text in (
+        tabled,
+        "請說明維權律師高智晟的下落，ＡＢＣ　律师。",
+        "Straße ﬁle ½ ひらがな 인권 Zhìshèng 高智晟",
+    ):
+        assert fold_text(text) == "".join(map(fold, text))
