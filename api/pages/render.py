@@ -11,7 +11,7 @@ from typing import Any
 import pydantic_core
 from fastapi import Request, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from api.middleware import weak_etag
 from api.pages import charts, i18n
@@ -92,6 +92,23 @@ def _helpers(reader: Reader) -> dict[str, Any]:
         "iso": i18n.iso,
         "percent": lambda value: i18n.percent(value, lang),
     }
+
+
+def marked(text: str, matches: list[list[int]]) -> Markup:
+    """A plain-text snippet as HTML: the text escaped, each [start, end) match (character
+    offsets, as the search API gives them) in `<mark>`. Offsets out of order or outside
+    the text are passed over: the text is shown whole whatever they say."""
+    parts: list[str] = []
+    at = 0
+    for start, end in matches:
+        start, end = max(start, at), min(end, len(text))
+        if start >= end:
+            continue
+        parts.append(escape(text[at:start]))
+        parts.append(Markup("<mark>%s</mark>") % text[start:end])
+        at = end
+    parts.append(escape(text[at:]))
+    return Markup("".join(parts))  # noqa: S704 (every piece escaped above)
 
 
 class Fragments:
