@@ -1,4 +1,10 @@
-"""The round page (HTML) against the same JSON record page, in CPU time per request.
+"""The round page (HTML) against the same JSON record page.
+
+Under wrk, in `make bench` (bench/run.py calls `uncached`, `cached` and `target_rows`):
+each pair of loads taking turns in one-second slices, A B B A, on the server as
+deployed, the response cache off (uncached) and on (cached).
+
+In CPU time per request (`measure`, below, and `python -m bench.pages`):
 
 Both are called in-process through the whole ASGI stack (every middleware, the route,
 the database, the template), taking turns in slices A B B A so that a moment of load
@@ -121,6 +127,56 @@ def measure(url: str) -> dict[str, float]:
         portal = client.portal
         assert portal is not None
         return portal.call(_turns, app, scopes)
+
+
+# --- under wrk, in bench/run.py ----------------------------------------------------
+
+JSON_UNCACHED = "record page 1, beside the HTML page"
+HTML_UNCACHED = "round page HTML, uncached"
+JSON_CACHED = "repeated reads, 200, beside the HTML page"
+HTML_CACHED = "round page HTML, cached"
+
+
+def _urls(base: str, fx: dict[str, Any]) -> tuple[str, str]:
+    rid = fx["round_id"]
+    return (
+        f"{base}/api/v1/rounds/{rid}/record?limit={LIMIT}",
+        f"{base}/record/rounds/{rid}?limit={LIMIT}&lang=en",
+    )
+
+
+def uncached(base: str, pid: int, fx: dict[str, Any]) -> list[Any]:
+    """The JSON record page and the round page of the same 50 items, taking turns,
+    on a server whose response cache is off."""
+    from bench import run
+
+    json_url, html_url = _urls(base, fx)
+    return list(run.wrk_pair((json_url, JSON_UNCACHED), (html_url, HTML_UNCACHED), pid=pid))
+
+
+def cached(base: str, pid: int, fx: dict[str, Any]) -> list[Any]:
+    """The same two, taking turns, on a server as deployed: hits of the response cache."""
+    from bench import run
+
+    json_url, html_url = _urls(base, fx)
+    return list(run.wrk_pair((json_url, JSON_CACHED), (html_url, HTML_CACHED), pid=pid))
+
+
+def target_rows(rps: dict[str, float]) -> list[tuple[str, str, str, bool | None]]:
+    """Issue 16's targets for the rows above, as bench/run.py's table of targets has them."""
+    rows: list[tuple[str, str, str, bool | None]] = []
+    for html, json, goal in (
+        (HTML_UNCACHED, JSON_UNCACHED, 0.8),
+        (HTML_CACHED, JSON_CACHED, 0.9),
+    ):
+        if html in rps and json in rps:
+            ratio = rps[html] / rps[json]
+            target = f"≥ {goal}× the JSON record page ({json})"
+            rows.append((html, target, f"{ratio:.2f}×", ratio >= goal))
+    return rows
+
+
+# --- in process, CPU time per request -----------------------------------------------
 
 
 def section(found: dict[str, float]) -> str:

@@ -15,12 +15,11 @@ from api import i18n as api_i18n
 from api.db import transaction
 from api.errors import BadRequest, NotFound, Unprocessable
 from api.middleware import weak_etag
-from api.pages import charts, diff
-from api.pages.render import Fragments, Reader, marked, render
+from api.pages import charts, context, diff
+from api.pages.render import Fragments, Reader, marked, render, render_around
 from api.search import query as search_service
 from api.services import accountability, cases, dialogues, progress, record, responses, rounds
 from api.services import submissions as submission_service
-from api.services import themes as theme_service
 from api.views import cases as case_views
 from api.views import revisions as revision_views
 from api.views import submissions as submission_views
@@ -228,15 +227,6 @@ def _round(session: Session, round_id: str) -> Round:
     return rounds.get_or_404(session, round_id=_uuid(round_id, "round"))
 
 
-def _theme_names(session: Session, lang: str) -> list[tuple[str, str]]:
-    found = []
-    for theme in theme_service.all_themes(session):
-        names = theme.names or {}
-        name = names.get(lang) or names.get("zh" if lang != "en" else "en") or theme.slug
-        found.append((theme.slug, name))
-    return found
-
-
 @page("/rounds/{round_id}")
 async def round_page(request: Request) -> Response:
     """The round's questions and answers: filters as a plain GET form, cursor pages."""
@@ -312,14 +302,14 @@ def _round_page(request: Request, session: Session, reader: Reader, *, round_id:
     cursor = _bounded(query.get("cursor"), 400)
     back = [_bounded(b, 400) or "" for b in query.getlist("back")]
     limit = _limit(query.get("limit"))
-    rnd = _round(session, round_id)
+    ttl = request.app.state.settings.response_cache_seconds
+    found = context.round_context(session, _uuid(round_id, "round"), ttl=ttl)
+    rnd, dialogue = found.round, found.dialogue
     filters = _filters(theme=theme, kind=kind, delegation=delegation, answered=answered, q=q)
     items, next_cursor = record.page(
         session, round_id=rnd.id, filters=filters, limit=limit, cursor=cursor or None
     )
-    slug = rounds.dialogue_slug(session, rnd=rnd)
-    view = rounds.public(rnd, dialogue_slug=slug)
-    dialogue = dialogues.get_by_slug_or_404(session, slug=slug)
+    view = rounds.public(rnd, dialogue_slug=dialogue.slug)
     form = {
         "theme": filters.theme or "",
         "kind": kind or "",
@@ -332,29 +322,38 @@ def _round_page(request: Request, session: Session, reader: Reader, *, round_id:
     if limit != PAGE_SIZE:
         base["limit"] = str(limit)
     links = _page_links(reader, here, base, cursor=cursor, back=back, next_cursor=next_cursor)
-    return render(
-        request,
-        reader,
-        "round.html",
-        title=reader.t("round.title", title=rnd.title),
-        feed=f"/api/v1/feed.atom?round_id={rnd.id}",
-        round=view,
-        dialogue=dialogue,
-        items=[ITEMS.render(reader, {"item": _item(i, view)}) for i in items],
-        form=form,
-        themes=_theme_names(session, reader.lang),
-        delegations=dialogues.delegations(session, dialogue=dialogue),
-        links=links,
-        filtered=bool(base),
-        here=here,
+    page_values: dict[str, Any] = {
+        "title": reader.t("round.title", title=rnd.title),
+        "feed": f"/api/v1/feed.atom?round_id={rnd.id}",
+        "round": view,
+        "dialogue": dialogue,
+        "form": form,
+        "themes": found.themes[reader.lang],
+        "delegations": found.delegations,
+        "links": links,
+        "filtered": bool(base),
+        "here": here,
+    }
+    if not items:
+        return render(request, reader, "round.html", items=[], **page_values)
+    due_passed = view.phase.value == "concluded"
+    listing = ITEMS.render_list(
+        reader, "item", items, lambda i: _item(i, due_passed), given=due_passed
+    )
+    # the rest of the page is the same for every request with the same round (read
+    # under the record's version), phase, form and page links: rendered once, around
+    # the list
+    key = ("round", rnd.id, view.phase.value, *form.values(), *links.items(), bool(base))
+    return render_around(
+        request, reader, "round.html", key=key, ttl=ttl, name="items", fill=listing, **page_values
     )
 
 
-def _item(item: dict[str, Any], rnd: Any) -> dict[str, Any]:
+def _item(item: dict[str, Any], due_passed: bool) -> dict[str, Any]:
     """A record item with, for each delegation addressed and silent, its silence."""
     answered_by = {r["delegation"] for r in item["responses"]}
     silent = [code for code in item["addressed_to"] if code not in answered_by]
-    return {**item, "silent": silent, "due_passed": rnd.phase.value == "concluded"}
+    return {**item, "silent": silent, "due_passed": due_passed}
 
 
 @page("/rounds/{round_id}/scorecard")
@@ -463,7 +462,7 @@ def _submission_page(
                 }
             )
         histories[answer.id] = versions
-    item = _item(shown.model_dump(), round_view)
+    item = _item(shown.model_dump(), round_view.phase.value == "concluded")
     return render(
         request,
         reader,
@@ -582,7 +581,7 @@ def _search_options(session: Session, reader: Reader) -> dict[str, Any]:
         "groups": groups,
         "round_names": round_names,
         "delegations": sorted(codes.items()),
-        "themes": _theme_names(session, reader.lang),
+        "themes": context.theme_names(session)[reader.lang],
     }
 
 
