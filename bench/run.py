@@ -663,7 +663,7 @@ def run_database(kind: str) -> Run:
     uncached = env | {"CIVIC_RESPONSE_CACHE": "false"}
     with server(serve_ours(port), uncached, port) as (proc, base), RssWatch(proc.pid) as watch:
         results = reads_uncached(base, proc.pid, fx)
-        results += pages_bench.uncached(base, proc.pid, fx)  # issue 16: the round page
+        results += pages_bench.uncached(base, proc.pid, fx, url)  # issue 16: the round page
         search = run_search(url, base, fx["round_id"])
         indexed = search_bench.run(url, base, proc.pid, fx["round_id"])
         deadline = run_deadline(url, SECRET, base, proc.pid)
@@ -671,7 +671,7 @@ def run_database(kind: str) -> Run:
     # ours, as deployed: the response cache on
     with server(serve_ours(port), env, port) as (proc, base), RssWatch(proc.pid) as watch:
         results += reads_cached(base, proc.pid, fx)
-        results += pages_bench.cached(base, proc.pid, fx)
+        results += pages_bench.cached(base, proc.pid, fx, url)
     peak = max(peak, watch.peak)
     results += baselines(url, search)
     # issue 14: several processes, cached reads against the limit, the live feed
