@@ -84,6 +84,13 @@ def bump() -> None:
     _version = next(_versions)
 
 
+def version_if_fresh() -> int | None:
+    """This process's version of the record while cached reads may be served (the lease
+    holds), else None: for a cache of values derived from the record (api/pages/context.py)
+    that keeps to the same rules."""
+    return _version if time.monotonic() < _fresh_until else None
+
+
 # A session that wrote marks itself (`WROTE`): through the ORM here, outside it in
 # `Prepared.execute`; its commit bumps the version.
 @event.listens_for(Session, "after_flush")

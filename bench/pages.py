@@ -1,4 +1,12 @@
-"""The round page (HTML) against the same JSON record page, in CPU time per request.
+"""The round page (HTML) against the same JSON record page.
+
+Under wrk, in `make bench` (bench/run.py calls `uncached`, `cached` and `target_rows`):
+the two loads taking turns in two-second slices, A B B A, on the server as deployed,
+the response cache off (uncached) and on (cached); beside requests/s, the CPU per
+request of the server and of the database's backends (from /proc), which a machine
+loaded by others disturbs less.
+
+In CPU time per request (`measure`, below, and `python -m bench.pages`):
 
 Both are called in-process through the whole ASGI stack (every middleware, the route,
 the database, the template), taking turns in slices A B B A so that a moment of load
@@ -12,7 +20,9 @@ The target (issue 16): the page of 50 items at ≥ 80% of the JSON page's reques
 that is, its CPU per request at most 1.25 times the JSON's.
 """
 
+import math
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -121,6 +131,135 @@ def measure(url: str) -> dict[str, float]:
         portal = client.portal
         assert portal is not None
         return portal.call(_turns, app, scopes)
+
+
+# --- under wrk, in bench/run.py ----------------------------------------------------
+
+JSON_UNCACHED = "record page 1, beside the HTML page"
+HTML_UNCACHED = "round page HTML, uncached"
+JSON_CACHED = "repeated reads, 200, beside the HTML page"
+HTML_CACHED = "round page HTML, cached"
+SLICE_SECONDS = 2  # a slice holds many answers even when the machine is loaded
+TICK = os.sysconf("SC_CLK_TCK")
+# CPU seconds per request of the server and of the database's backends, by row name
+cpu_per_request: dict[str, tuple[float, float]] = {}
+
+
+def _urls(base: str, fx: dict[str, Any]) -> tuple[str, str]:
+    rid = fx["round_id"]
+    return (
+        f"{base}/api/v1/rounds/{rid}/record?limit={LIMIT}",
+        f"{base}/record/rounds/{rid}?limit={LIMIT}&lang=en",
+    )
+
+
+def _cpu(pids: list[int]) -> float:
+    """CPU seconds (user and system) spent so far by these processes."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / TICK
+    return total
+
+
+def _backends(url: str) -> list[int]:
+    """The PostgreSQL backends serving the bench database (none for SQLite, which runs
+    in the server's process)."""
+    if not url.startswith("postgresql"):
+        return []
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        pids = conn.execute(
+            sa.text(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalars()
+        found = [int(pid) for pid in pids]
+    engine.dispose()
+    return found
+
+
+def _pair(url: str, pid: int, first: tuple[str, str], second: tuple[str, str]) -> list[Any]:
+    """Two loads taking turns A B B A in slices of SLICE_SECONDS, for bench/run's
+    duration each: requests/s as the mean over slices, and the CPU per request of the
+    server and of the database's backends (/proc), which other work on the machine
+    disturbs less than requests/s."""
+    from bench import run
+
+    for target, _ in (first, second):  # warm: statements prepared, pages kept
+        for _ in range(3):
+            run.get(target)
+    loads = {"A": first, "B": second}
+    parts: dict[str, list[Any]] = {first[1]: [], second[1]: []}
+    cpu = {first[1]: [0.0, 0.0], second[1]: [0.0, 0.0]}
+    slices = max(1, math.ceil(run._seconds(run.DURATION) / (2 * SLICE_SECONDS)))
+    for key in "ABBA" * slices:
+        target, name = loads[key]
+        backends = _backends(url)  # the server's pool may have grown
+        server, database = _cpu([pid]), _cpu(backends)
+        result = run.wrk(target, pid=pid, name=name, duration=f"{SLICE_SECONDS}s", quiet=True)
+        cpu[name][0] += _cpu([pid]) - server
+        cpu[name][1] += _cpu(backends) - database
+        parts[name].append(result)
+    merged = []
+    for name, results in parts.items():
+        result = run.Result(
+            name,
+            rps=statistics.mean(r.rps for r in results),
+            p50_ms=statistics.mean(r.p50_ms for r in results),
+            p99_ms=max(r.p99_ms for r in results),
+            errors=sum(r.errors for r in results),
+            rss_mb=max(r.rss_mb for r in results),
+        )
+        answered = sum(r.rps for r in results) * SLICE_SECONDS
+        cpu_per_request[name] = (cpu[name][0] / answered, cpu[name][1] / answered)
+        run.show(result)
+        merged.append(result)
+    return merged
+
+
+def uncached(base: str, pid: int, fx: dict[str, Any], url: str) -> list[Any]:
+    """The JSON record page and the round page of the same 50 items, taking turns,
+    on a server whose response cache is off."""
+    json_url, html_url = _urls(base, fx)
+    return _pair(url, pid, (json_url, JSON_UNCACHED), (html_url, HTML_UNCACHED))
+
+
+def cached(base: str, pid: int, fx: dict[str, Any], url: str) -> list[Any]:
+    """The same two, taking turns, on a server as deployed: hits of the response cache."""
+    json_url, html_url = _urls(base, fx)
+    return _pair(url, pid, (json_url, JSON_CACHED), (html_url, HTML_CACHED))
+
+
+def target_rows(rps: dict[str, float]) -> list[tuple[str, str, str, bool | None]]:
+    """Issue 16's targets for the rows above, as bench/run.py's table of targets has
+    them: requests/s against the JSON page's in the same run, with the CPU per request
+    of each (server + database backends) beside it."""
+    rows: list[tuple[str, str, str, bool | None]] = []
+    for html, json, goal in (
+        (HTML_UNCACHED, JSON_UNCACHED, 0.8),
+        (HTML_CACHED, JSON_CACHED, 0.9),
+    ):
+        if html not in rps or json not in rps:
+            continue
+        ratio = rps[html] / rps[json]
+        measured = f"{ratio:.2f}×"
+        if html in cpu_per_request and json in cpu_per_request:
+            (hs, hd), (js, jd) = cpu_per_request[html], cpu_per_request[json]
+            measured += (
+                f" (CPU per request: HTML {hs * 1e6:,.0f} + {hd * 1e6:,.0f} µs, "
+                f"JSON {js * 1e6:,.0f} + {jd * 1e6:,.0f} µs, server + database)"
+            )
+        target = f"≥ {goal}× the requests/s of the JSON record page ({json})"
+        rows.append((html, target, measured, ratio >= goal))
+    return rows
+
+
+# --- in process, CPU time per request -----------------------------------------------
 
 
 def section(found: dict[str, float]) -> str:

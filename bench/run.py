@@ -32,6 +32,7 @@ import sqlalchemy as sa
 
 from api.db import make_engine
 from api.pagination import encode_cursor
+from bench import pages as pages_bench
 from bench import search as search_bench
 from bench import seed as seeder
 
@@ -662,6 +663,7 @@ def run_database(kind: str) -> Run:
     uncached = env | {"CIVIC_RESPONSE_CACHE": "false"}
     with server(serve_ours(port), uncached, port) as (proc, base), RssWatch(proc.pid) as watch:
         results = reads_uncached(base, proc.pid, fx)
+        results += pages_bench.uncached(base, proc.pid, fx, url)  # issue 16: the round page
         search = run_search(url, base, fx["round_id"])
         indexed = search_bench.run(url, base, proc.pid, fx["round_id"])
         deadline = run_deadline(url, SECRET, base, proc.pid)
@@ -669,6 +671,7 @@ def run_database(kind: str) -> Run:
     # ours, as deployed: the response cache on
     with server(serve_ours(port), env, port) as (proc, base), RssWatch(proc.pid) as watch:
         results += reads_cached(base, proc.pid, fx)
+        results += pages_bench.cached(base, proc.pid, fx, url)
     peak = max(peak, watch.peak)
     results += baselines(url, search)
     # issue 14: several processes, cached reads against the limit, the live feed
@@ -807,7 +810,7 @@ def targets(run: Run) -> str:
         ("server memory under the load above", "RSS ≤ 200 MB", f"{run.server_peak_mb:.0f} MB",
          run.server_peak_mb <= 200),
     ]  # fmt: skip
-    rows = [*rows, *_issue14_rows(run)]
+    rows = [*rows, *_issue14_rows(run), *pages_bench.target_rows(rps)]
     lines = ["#### Targets", "", "| what | target | measured | |", "| --- | --- | --- | --- |"]
     lines += [f"| {what} | {goal} | {got} | {_mark(ok)} |" for what, goal, got, ok in rows]
     return "\n".join(lines) + "\n"

@@ -101,6 +101,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "related": ("Related pages", "相关页面"),
     "nav.record": ("Dialogues", "对话"),
     "nav.cases": ("Cases", "个案"),
+    "nav.search": ("Search", "搜索"),
     "nav.api": ("The record as JSON", "JSON 格式的记录"),
     "switch": ("中文", "English"),
     "switch.label": ("Read this page in Chinese", "以英文阅读本页"),
@@ -282,6 +283,40 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "tr.benchmarks_met": ("Benchmarks met", "已达成的基准"),
     "tr.addressed": ("Questions addressed", "提出的问题"),
     "tr.none": ("No round yet.", "尚无轮次。"),
+    "search.title": ("Search the record", "搜索记录"),
+    "search.intro": (
+        "Every dialogue and every round: the questions, the responses, the cases, the"
+        " benchmarks and the commitments, in Chinese and English. Every word must match;"
+        ' put a phrase in quotes ("re-education through labour"). Traditional and'
+        " simplified characters find each other.",
+        "检索所有对话和所有轮次：问题、答复、个案、基准和承诺，中英文均可。"
+        "每个词语都须相符；短语请加引号（如“劳动教养”）。繁体字与简体字可以互相检索。",
+    ),
+    "search.form": ("Search", "搜索"),
+    "search.q": ("Words to find", "要查找的词语"),
+    "search.type": ("Kind of text", "文本类别"),
+    "search.type.submission": ("Question", "问题"),
+    "search.type.response": ("Response", "答复"),
+    "search.type.case": ("Case", "个案"),
+    "search.type.benchmark": ("Benchmark", "基准"),
+    "search.type.commitment": ("Commitment", "承诺"),
+    "search.untitled.response": ("A delegation's response", "代表团的答复"),
+    "search.untitled.commitment": ("A delegation's commitment", "代表团的承诺"),
+    "search.untitled.submission": ("A question", "一个问题"),
+    "search.untitled.case": ("A case", "一个个案"),
+    "search.untitled.benchmark": ("A benchmark", "一项基准"),
+    "search.delegation": ("Delegation (addressed to or responding)", "代表团（提问对象或答复方）"),
+    "search.language": ("Language of the text", "文本语言"),
+    "search.language.en": ("English", "英文"),
+    "search.language.zh": ("Chinese", "中文"),
+    "search.apply": ("Search", "搜索"),
+    "search.results": ("Results", "搜索结果"),
+    "search.none": ("Nothing in the public record matches.", "公开记录中没有相符的内容。"),
+    "search.invalid": ("This search cannot be run: {detail}", "无法执行此搜索：{detail}"),
+    "search.too_long": (
+        "The search is longer than {n} characters.",
+        "搜索内容不得超过 {n} 个字符。",
+    ),
     "notfound.title": ("Not found", "未找到"),
     "notfound.text": (
         "There is nothing public at this address. It may never have existed, or it was"
@@ -293,6 +328,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "A value in the address is not valid. Start again from the first page.",
         "地址中的某个值无效。请从第一页重新开始。",
     ),
+    "unprocessable.title": ("These words cannot be searched for", "无法搜索这些词语"),
     "back.record": ("Back to the record", "返回记录"),
 }
 

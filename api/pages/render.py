@@ -1,20 +1,22 @@
 """Templates to HTTP answers: the language, the headers every page carries, ETag and 304."""
 
 import hashlib
+import secrets
 import threading
 import urllib.parse
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pydantic_core
 from fastapi import Request, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from api.middleware import weak_etag
 from api.pages import charts, i18n
+from api.pages.context import Kept
 
 # No script at all, no other host: the stylesheet and images from here only. A page's
 # only form reads with GET from here.
@@ -32,6 +34,8 @@ environment = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # the templates ship with the package: compiled once, not checked on disk at each use
+    auto_reload=False,
 )
 environment.globals["colours"] = charts.COLOURS
 
@@ -94,6 +98,42 @@ def _helpers(reader: Reader) -> dict[str, Any]:
     }
 
 
+def marked(text: str, matches: list[list[int]]) -> Markup:
+    """A plain-text snippet as HTML: the text escaped, each [start, end) match (character
+    offsets, as the search API gives them) in `<mark>`. Offsets out of order or outside
+    the text are passed over: the text is shown whole whatever they say."""
+    parts: list[str] = []
+    at = 0
+    for start, end in matches:
+        start, end = max(start, at), min(end, len(text))
+        if start >= end:
+            continue
+        parts.append(escape(text[at:start]))
+        parts.append(Markup("<mark>%s</mark>") % text[start:end])
+        at = end
+    parts.append(escape(text[at:]))
+    return Markup("".join(parts))  # noqa: S704 (every piece escaped above)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Rendered HTML as bytes, with their hash, made once where it is kept (bytes
+    alone: half the memory of keeping the text too)."""
+
+    data: bytes
+    digest: bytes
+
+    @classmethod
+    def of(cls, html: str) -> "Piece":
+        data = html.encode("utf-8")
+        return cls(data, hashlib.blake2b(data, digest_size=16).digest())
+
+    @property
+    def html(self) -> Markup:
+        # the output of an autoescaping template: safe as it stands
+        return Markup(self.data.decode("utf-8"))  # noqa: S704
+
+
 class Fragments:
     """Rendered pieces of a page kept by what they were rendered from.
 
@@ -104,11 +144,43 @@ class Fragments:
     is not on the page, whose list of items is read from the database every time. The
     newest `size` pieces are kept."""
 
-    def __init__(self, template: str, size: int = 4096) -> None:
+    def __init__(self, template: str, size: int = 4096, lists: int = 32) -> None:
         self.template = template
         self.size = size
         self.kept: OrderedDict[bytes, Markup] = OrderedDict()
+        self.lists = lists
+        self.kept_lists: OrderedDict[bytes, Piece] = OrderedDict()
         self.lock = threading.Lock()
+
+    def render_list(
+        self,
+        reader: Reader,
+        name: str,
+        items: list[dict[str, Any]],
+        shape: Callable[[dict[str, Any]], dict[str, Any]],
+        given: Any,
+    ) -> "Piece":
+        """The pieces of `items`, one a line, each rendered with `{name: shape(item)}`,
+        where `shape` is a function of the item and of `given` (JSON) alone. A whole
+        list is kept too, by the hash of the items as they are (one hash for the page
+        rather than one an item): a page read again with nothing changed in it is one
+        look-up."""
+        key = hashlib.blake2b(
+            pydantic_core.to_json([reader.lang, given, items]), digest_size=16
+        ).digest()
+        with self.lock:
+            found = self.kept_lists.get(key)
+            if found is not None:
+                self.kept_lists.move_to_end(key)
+                return found
+        piece = Piece.of(
+            Markup("\n").join(self.render(reader, {name: shape(item)}) for item in items)
+        )
+        with self.lock:
+            self.kept_lists[key] = piece
+            while len(self.kept_lists) > self.lists:
+                self.kept_lists.popitem(last=False)
+        return piece
 
     def render(self, reader: Reader, extra: dict[str, Any], **context: Any) -> Markup:
         key = hashlib.blake2b(
@@ -152,7 +224,61 @@ def render(
         )
         .encode("utf-8")
     )
-    tag = weak_etag(body)
+    return _answer(request, reader, body, status)
+
+
+# Where a page's list goes in its skeleton: text no template writes, and no value can
+# hold but by chance (it is drawn when the process starts).
+HOLE = Markup(f"\x00{secrets.token_hex(16)}\x00")  # noqa: S704
+_SKELETONS: Kept[tuple[Any, ...], tuple[Piece, Piece] | None] = Kept(size=512)
+
+
+def render_around(
+    request: Request,
+    reader: Reader,
+    template: str,
+    *,
+    key: tuple[Any, ...],
+    ttl: float,
+    name: str,
+    fill: Piece,
+    title: str,
+    feed: str,
+    **values: Any,
+) -> Response:
+    """`render` of a page whose list (`name`, a loop writing each piece then a new
+    line) is `fill`, non-empty: the rest of the page, its skeleton, is rendered once
+    around a hole and kept while the record is unchanged (`context.Kept`), under
+    `key`, the reader's language and the address, so `key` must name every value the
+    skeleton shows that is not read under the record's version (the phase, the form's
+    values, the page links). The bytes are those `render` writes; the ETag is a hash
+    of the hashes of the three parts (kept with them), not of the whole body again."""
+    switch = reader.switch_url()
+
+    def skeleton() -> tuple[Piece, Piece] | None:
+        holed: dict[str, Any] = {**values, name: [HOLE]}
+        html = environment.get_template(template).render(
+            **_helpers(reader), title=title, feed=feed, switch=switch, **holed
+        )
+        parts = html.split(HOLE)
+        if len(parts) != 2:
+            return None  # the hole's text is in a value after all: no skeleton
+        return Piece.of(parts[0]), Piece.of(parts[1])
+
+    found = _SKELETONS.get((template, reader.lang, switch, key), skeleton, ttl=ttl)
+    if found is None:  # the list as one piece: the loop writes it, then a new line
+        whole: dict[str, Any] = {**values, name: [fill.html]}
+        return render(request, reader, template, title=title, feed=feed, **whole)
+    before, after = found
+    digest = hashlib.blake2b(before.digest + fill.digest + after.digest, digest_size=16)
+    body = b"".join((before.data, fill.data, after.data))
+    return _answer(request, reader, body, 200, tag=f'W/"{digest.hexdigest()}"')
+
+
+def _answer(
+    request: Request, reader: Reader, body: bytes, status: int, tag: str | None = None
+) -> Response:
+    tag = tag or weak_etag(body)
     headers = {
         "Content-Security-Policy": CSP,
         "Content-Language": reader.lang,

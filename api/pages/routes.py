@@ -11,14 +11,15 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 
+from api import i18n as api_i18n
 from api.db import transaction
-from api.errors import BadRequest, NotFound
+from api.errors import BadRequest, NotFound, Unprocessable
 from api.middleware import weak_etag
-from api.pages import charts, diff
-from api.pages.render import Fragments, Reader, render
+from api.pages import charts, context, diff, search
+from api.pages.paging import MAX_PAGE_SIZE, PAGE_SIZE, bounded, page_links, page_size
+from api.pages.render import Fragments, Reader, render, render_around
 from api.services import accountability, cases, dialogues, progress, record, responses, rounds
 from api.services import submissions as submission_service
-from api.services import themes as theme_service
 from api.views import cases as case_views
 from api.views import revisions as revision_views
 from api.views import submissions as submission_views
@@ -34,9 +35,6 @@ router = APIRouter(include_in_schema=False)
 STYLESHEET = resources.files("api.pages").joinpath("static/record.css").read_bytes()
 STYLESHEET_TAG = weak_etag(STYLESHEET)
 SLUG = re.compile(r"^[a-z0-9-]{1,64}$")
-PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
-MAX_BACK = 30  # cursors kept for "previous" links
 ITEMS = Fragments("item.html")
 
 
@@ -61,13 +59,6 @@ def page(path: str) -> Callable[[Endpoint], Endpoint]:
     return register
 
 
-def _bounded(value: str | None, limit: int) -> str | None:
-    """A query value of at most `limit` characters; a longer one makes the page a 400."""
-    if value is not None and len(value) > limit:
-        raise BadRequest("A value in the query is too long.")
-    return value
-
-
 async def _read(request: Request, build: Any, **arguments: Any) -> Response:
     """`build(request, session, reader, **arguments)` in one reading transaction, in a
     worker thread (as the JSON reads do)."""
@@ -88,6 +79,16 @@ def _page(session: Session, *, request: Request, build: Any, **arguments: Any) -
             status=404,
             title=reader.t("notfound.title"),
             message=reader.t("notfound.text"),
+        )
+    except Unprocessable as error:
+        # a query that cannot be searched for (the API's 422), said in the reader's language
+        return render(
+            request,
+            reader,
+            "error.html",
+            status=422,
+            title=reader.t("unprocessable.title"),
+            message=api_i18n.message(error.detail or "", reader.lang),
         )
     except BadRequest:
         return render(
@@ -216,15 +217,6 @@ def _round(session: Session, round_id: str) -> Round:
     return rounds.get_or_404(session, round_id=_uuid(round_id, "round"))
 
 
-def _theme_names(session: Session, lang: str) -> list[tuple[str, str]]:
-    found = []
-    for theme in theme_service.all_themes(session):
-        names = theme.names or {}
-        name = names.get(lang) or names.get("zh" if lang != "en" else "en") or theme.slug
-        found.append((theme.slug, name))
-    return found
-
-
 @page("/rounds/{round_id}")
 async def round_page(request: Request) -> Response:
     """The round's questions and answers: filters as a plain GET form, cursor pages."""
@@ -258,30 +250,22 @@ def _filters(
     )
 
 
-def _limit(value: str | None) -> int:
-    if value is None:
-        return PAGE_SIZE
-    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
-        raise BadRequest(f"limit is a whole number from 1 to {MAX_PAGE_SIZE}.")
-    return int(value)
-
-
 def _round_page(request: Request, session: Session, reader: Reader, *, round_id: str) -> Response:
     query = request.query_params
     theme, kind, delegation, answered, q = (
-        _bounded(query.get(name), 200) for name in ("theme", "kind", "delegation", "answered", "q")
+        bounded(query.get(name), 200) for name in ("theme", "kind", "delegation", "answered", "q")
     )
-    cursor = _bounded(query.get("cursor"), 400)
-    back = [_bounded(b, 400) or "" for b in query.getlist("back")]
-    limit = _limit(query.get("limit"))
-    rnd = _round(session, round_id)
+    cursor = bounded(query.get("cursor"), 400)
+    back = [bounded(b, 400) or "" for b in query.getlist("back")]
+    limit = page_size(query.get("limit"))
+    ttl = request.app.state.settings.response_cache_seconds
+    found = context.round_context(session, _uuid(round_id, "round"), ttl=ttl)
+    rnd, dialogue = found.round, found.dialogue
     filters = _filters(theme=theme, kind=kind, delegation=delegation, answered=answered, q=q)
     items, next_cursor = record.page(
         session, round_id=rnd.id, filters=filters, limit=limit, cursor=cursor or None
     )
-    slug = rounds.dialogue_slug(session, rnd=rnd)
-    view = rounds.public(rnd, dialogue_slug=slug)
-    dialogue = dialogues.get_by_slug_or_404(session, slug=slug)
+    view = rounds.public(rnd, dialogue_slug=dialogue.slug)
     form = {
         "theme": filters.theme or "",
         "kind": kind or "",
@@ -293,41 +277,39 @@ def _round_page(request: Request, session: Session, reader: Reader, *, round_id:
     base = {k: v for k, v in form.items() if v}
     if limit != PAGE_SIZE:
         base["limit"] = str(limit)
-    trail = back[-MAX_BACK:]
-    links: dict[str, str] = {}
-    if cursor:
-        links["first"] = reader.url(here, base)
-        previous = trail[-1] if trail else ""
-        links["previous"] = reader.url(
-            here, {**base, "cursor": previous or None, "back": trail[:-1] or None}
-        )
-    if next_cursor:
-        links["next"] = reader.url(
-            here, {**base, "cursor": next_cursor, "back": [*trail, cursor or ""][-MAX_BACK:]}
-        )
-    return render(
-        request,
-        reader,
-        "round.html",
-        title=reader.t("round.title", title=rnd.title),
-        feed=f"/api/v1/feed.atom?round_id={rnd.id}",
-        round=view,
-        dialogue=dialogue,
-        items=[ITEMS.render(reader, {"item": _item(i, view)}) for i in items],
-        form=form,
-        themes=_theme_names(session, reader.lang),
-        delegations=dialogues.delegations(session, dialogue=dialogue),
-        links=links,
-        filtered=bool(base),
-        here=here,
+    links = page_links(reader, here, base, cursor=cursor, back=back, next_cursor=next_cursor)
+    page_values: dict[str, Any] = {
+        "title": reader.t("round.title", title=rnd.title),
+        "feed": f"/api/v1/feed.atom?round_id={rnd.id}",
+        "round": view,
+        "dialogue": dialogue,
+        "form": form,
+        "themes": found.themes[reader.lang],
+        "delegations": found.delegations,
+        "links": links,
+        "filtered": bool(base),
+        "here": here,
+    }
+    if not items:
+        return render(request, reader, "round.html", items=[], **page_values)
+    due_passed = view.phase.value == "concluded"
+    listing = ITEMS.render_list(
+        reader, "item", items, lambda i: _item(i, due_passed), given=due_passed
+    )
+    # the rest of the page is the same for every request with the same round (read
+    # under the record's version), phase, form and page links: rendered once, around
+    # the list
+    key = ("round", rnd.id, view.phase.value, *form.values(), *links.items(), bool(base))
+    return render_around(
+        request, reader, "round.html", key=key, ttl=ttl, name="items", fill=listing, **page_values
     )
 
 
-def _item(item: dict[str, Any], rnd: Any) -> dict[str, Any]:
+def _item(item: dict[str, Any], due_passed: bool) -> dict[str, Any]:
     """A record item with, for each delegation addressed and silent, its silence."""
     answered_by = {r["delegation"] for r in item["responses"]}
     silent = [code for code in item["addressed_to"] if code not in answered_by]
-    return {**item, "silent": silent, "due_passed": rnd.phase.value == "concluded"}
+    return {**item, "silent": silent, "due_passed": due_passed}
 
 
 @page("/rounds/{round_id}/scorecard")
@@ -436,7 +418,7 @@ def _submission_page(
                 }
             )
         histories[answer.id] = versions
-    item = _item(shown.model_dump(), round_view)
+    item = _item(shown.model_dump(), round_view.phase.value == "concluded")
     return render(
         request,
         reader,
@@ -460,7 +442,7 @@ async def case_list(request: Request) -> Response:
 
 
 def _case_list(request: Request, session: Session, reader: Reader) -> Response:
-    cursor = _bounded(request.query_params.get("cursor"), 400)
+    cursor = bounded(request.query_params.get("cursor"), 400)
     rows, next_cursor = cases.page(
         session, q=None, status=None, theme=None, limit=MAX_PAGE_SIZE, cursor=cursor or None
     )
@@ -493,6 +475,15 @@ def _case_page(request: Request, session: Session, reader: Reader, *, case_id: s
     return render(
         request, reader, "case.html", title=view.name, case=view, statuses=list(CaseStatus)
     )
+
+
+# --- search -----------------------------------------------------------------------
+
+
+@page("/search")
+async def search_page(request: Request) -> Response:
+    """The whole record searched as GET /api/v1/search searches it (api/pages/search.py)."""
+    return await _read(request, search.page)
 
 
 @page("/{rest:path}")

@@ -90,6 +90,35 @@ def _urls(sc: Scenario, case_ids: dict[str, str]) -> list[str]:
     }
     for name, values in filters.items():
         urls += [f"/record/rounds/{rid}?{name}={value}" for value in values]
+    # the search page: searching for a secret finds nothing and does not echo it whole
+    searches = [
+        *filters["q"],
+        "RejectedTitle",
+        "AnswerToWithdrawn",
+        "AnswerToRemoved",
+        "UnconsentedName",
+        "未同意姓名",
+        "RestrictedDetail",
+        "HandleAuthor",
+        "AnonAuthor",
+        "OrgAuthor",
+        "Endorser",
+        "ConsentedName",
+    ]
+    urls.append("/record/search")
+    urls += [f"/record/search?q={q}" for q in searches]
+    narrowed = {
+        "type": ["submission", "response", "case", "benchmark", "commitment"],
+        "round_id": [rid],
+        "dialogue": [sc.slug],
+        "delegation": ["CN", "US"],
+        "theme": ["labour-rights"],
+        "language": ["zh", "en"],
+    }
+    for name, values in narrowed.items():
+        for value in values:
+            urls += [f"/record/search?q={q}&{name}={value}" for q in ("律师", "Guangzhou")]
+    urls += [f"/record/search?q={q}&type=case" for q in ("UnconsentedName", "未同意姓名")]
     urls += [f"/record/submissions/{sid}" for sid in sc.submissions.values()]
     urls += [f"/record/cases/{cid}" for cid in case_ids.values()]
     return urls
@@ -139,6 +168,7 @@ def test_no_page_leaks_a_secret(client, make, db, scenario):
         f"/record/rounds/{rid}",
         f"/record/rounds/{rid}/scorecard",
         "/record/cases",
+        "/record/search",
         *(f"/record/cases/{cid}" for cid in case_ids.values()),
         *(
             f"/record/submissions/{scenario.submissions[label]}"
@@ -174,6 +204,13 @@ def test_no_page_leaks_a_secret(client, make, db, scenario):
     assert CONSENTED.casefold() in everything
     assert "they are held in guangzhou no. 1 detention centre." in everything
     assert "more precise." in everything  # the revision note
+    # and the search pages found what may be found
+    found = {
+        httpx.URL(p.url).params.get("q")
+        for p in pages
+        if p.url.startswith("/record/search?") and 'id="hit-' in p.text
+    }
+    assert found >= {"律师", "Guangzhou", "ConsentedName"}, found
 
 
 def test_hidden_submissions_are_the_same_html_404_as_a_missing_one(client, scenario):

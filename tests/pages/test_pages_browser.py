@@ -132,7 +132,18 @@ def _paths(live: LiveServer) -> dict[str, str]:
         "submission": f"/record/submissions/{revised['id']}",
         "cases": "/record/cases",
         "case": f"/record/cases/{case_id}",
+        "search": "/record/search",
     }
+
+
+def _serious(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page."""
+    results = Axe().run(page, options={"resultTypes": ["violations"]})
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-Hans"])
@@ -180,6 +191,54 @@ def test_the_filter_form_narrows_the_round_page(live, browser):
     page.get_by_role("link", name="Clear the filters").click()
     page.wait_for_url(re.compile(r"^[^?]*\?lang=en$"))
     assert page.locator("article.submission").count() == min(everything, 20)
+    visit.check()
+    visit.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans"])
+def test_a_search_narrows_marks_its_matches_and_says_what_it_cannot_search(live, browser, lang):
+    labels = {
+        "en": ("Words to find", "Search", "Kind of text", "Nothing in the public record"),
+        "zh-Hans": ("要查找的词语", "搜索", "文本类别", "公开记录中没有"),
+    }[lang]
+    words, button, kind, nothing = labels
+    visit = Visit(browser, live)
+    page = visit.open(f"/record/search?lang={lang}")
+    assert page.locator("li.hit").count() == 0
+    page.get_by_label(words).fill("Chen")
+    page.get_by_role("button", name=button).click()
+    page.wait_for_url(re.compile(r"q=Chen"))
+    everything = page.locator("li.hit").count()
+    assert everything > 1
+    assert page.locator("li.hit mark").count() >= everything
+    assert all(m.lower() == "chen" for m in page.locator("li.hit mark").all_inner_texts())
+    assert _serious(page) == []
+    page.get_by_label(kind).select_option("benchmark")
+    page.get_by_role("button", name=button).click()
+    page.wait_for_url(re.compile(r"type=benchmark"))
+    benchmarks = page.locator("li.hit").count()
+    assert 0 < benchmarks < everything
+    assert page.locator("li.hit.type-benchmark").count() == benchmarks
+    assert page.get_by_label(words).input_value() == "Chen"  # the form keeps its values
+    # a result leads to its page
+    page.locator("li.hit h3 a").first.click()
+    page.wait_for_url(re.compile(r"/scorecard\?lang="))
+    page.go_back()
+    page.get_by_label(words).fill("Zzyzxqwv")
+    page.get_by_role("button", name=button).click()
+    page.wait_for_url(re.compile(r"q=Zzyzxqwv"))
+    assert nothing in page.locator("#no-results").inner_text()
+    # a query the API refuses (422): a message on the page, the form to mend it
+    page.get_by_label(words).fill("!!!")
+    page.get_by_role("button", name=button).click()
+    page.wait_for_url(re.compile(r"q=%21%21%21"))
+    assert page.get_by_role("alert").is_visible()
+    assert page.get_by_label(words).input_value() == "!!!"
+    # Chromium reports any 4xx page on its console: this one, and nothing else, is expected
+    refused = "console error: Failed to load resource: the server responded with a status of 422"
+    assert [p for p in visit.problems if p.startswith(refused)] != []
+    visit.problems = [p for p in visit.problems if not p.startswith(refused)]
+    assert _serious(page) == []
     visit.check()
     visit.close()
 

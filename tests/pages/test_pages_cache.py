@@ -43,3 +43,18 @@ def test_a_cached_page_is_never_served_in_the_other_language(demo_client):
         assert '<html lang="en"' in english.text
         assert '<html lang="zh-Hans"' in chinese.text
         assert english.headers["etag"] != chinese.headers["etag"]
+
+
+def test_a_search_page_is_kept_by_its_query_and_a_refused_query_is_not(demo_client):
+    front = _front(demo_client.app)
+    first = demo_client.get("/record/search", params={"q": "律师", "lang": "zh-Hans"})
+    assert first.status_code == 200
+    key = ("/record/search", first.request.url.query)
+    assert key in front.entries
+    second = demo_client.get("/record/search", params={"q": "律师", "lang": "zh-Hans"})
+    assert second.content == first.content and second.headers.raw == first.headers.raw
+    other = demo_client.get("/record/search", params={"q": "Chen", "lang": "zh-Hans"})
+    assert other.content != first.content
+    refused = demo_client.get("/record/search", params={"q": "!!!"})
+    assert refused.status_code == 422
+    assert ("/record/search", refused.request.url.query) not in front.entries
