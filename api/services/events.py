@@ -9,7 +9,7 @@ import uuid
 from sqlmodel import Session
 
 from api.search import index as search_index
-from api.services import ledger
+from api.services import answer_groups, ledger
 from api.views import record_log
 from models.benchmark import Benchmark
 from models.case import Case, CaseReview, CaseTimelineEntry
@@ -42,7 +42,9 @@ def submission_published(session: Session, *, submission: Submission) -> None:
 
 def submission_gone(session: Session, *, submission: Submission, event_type: str) -> None:
     """Withdrawn or removed: every earlier entry about it loses its content; a tombstone
-    entry says when. It and its responses leave the search index."""
+    entry says when. It and its responses leave the search index; a grouped answer stays
+    for its other submissions."""
+    answer_groups.member_gone(session, submission=submission)
     _indexed(session, "submission", submission.id)
     ledger.tombstone(session, subject_id=submission.id)
     ledger.append(
@@ -56,6 +58,12 @@ def submission_gone(session: Session, *, submission: Submission, event_type: str
     )
 
 
+def _subject(response: Response) -> uuid.UUID:
+    """What takes a response's entries down: its submission's withdrawal or removal; for
+    a grouped answer, the last of its submissions' (`answer_groups.member_gone`)."""
+    return response.id if response.grouped else response.submission_id
+
+
 def response_published(session: Session, *, response: Response, event_type: str) -> None:
     _indexed(session, "response", response.id)
     round_id = session.get_one(Submission, response.submission_id).round_id
@@ -64,7 +72,7 @@ def response_published(session: Session, *, response: Response, event_type: str)
         event_type=event_type,
         object_type="response",
         object_id=response.id,
-        subject_id=response.submission_id,
+        subject_id=_subject(response),
         round_id=round_id,
         content=record_log.response(session, response=response),
     )
@@ -77,7 +85,7 @@ def answer_assessed(session: Session, *, assessment: AnswerAssessment, response:
         event_type="response.assessed",
         object_type="response",
         object_id=response.id,
-        subject_id=response.submission_id,
+        subject_id=_subject(response),
         round_id=round_id,
         content=record_log.rating(response, rating=assessment.rating),
     )
