@@ -44,6 +44,7 @@ OUTPUT_ALLOWED = {
     "response_revision.language",
     "response_revision.reason_code",
     "response_revision.created_at",
+    "answer_assessment.rating",  # counted: every rating, never its rater
     "round.responses_due_at",
     "case_timeline_entry.case_id",
     "case_timeline_entry.status",
