@@ -6,6 +6,7 @@ answer to the others."""
 import json
 import uuid
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -16,6 +17,9 @@ from models.submission import Status
 from models.user import Role
 from tests import record_verifier as outside
 from tests.api.feed import CSV, NDJSON, count, feed_all, stored
+from tests.live import run_server
+from tests.test_verify import live_security as _live_security
+from tests.test_verify import run_verify
 
 API = "/api/v1"
 ANSWER = {"kind": "answer", "body": "The lawyers are held in Beijing.", "language": "en"}
@@ -447,3 +451,60 @@ def test_the_link_rows_name_the_delegation_of_the_response(make, scene, client, 
     assert sorted(str(r.submission_id) for r in rows) == ids_of(subs)
     assert {r.delegation_id for r in rows} == {cn.delegation_id}
     assert db.exec(sa.select(sa.func.count()).select_from(ResponseRevision)).one()[0] == 1
+
+
+# --- civic-input verify, against a real server ----------------------------------------
+
+
+live_security = _live_security  # the fixture, by its name here
+
+
+@pytest.fixture(scope="module")
+def live_server(database_url, settings):
+    with run_server(database_url) as server:
+        yield server
+
+
+def test_civic_input_verify_passes_after_grouped_answers_and_withdrawals(
+    live_server, live_security, make, database_url
+):
+    rnd = make.round(phase=Phase.accepting_responses)
+    authors = [make.user(Role.activist) for _ in range(3)]
+    subs = [make.submission(rnd, author=a, addressed_to=("CN",)) for a in authors]
+    cn = make.official(rnd, "CN")
+
+    def auth(user):
+        token = live_security.mint_access_token(user.id, user.session_version)
+        return {"Authorization": f"Bearer {token}"}
+
+    with httpx.Client(base_url=live_server.base_url + API, timeout=30) as http:
+        r = http.post(
+            f"/rounds/{rnd.id}/grouped-responses",
+            json={**ANSWER, "submission_ids": [str(s.id) for s in subs]},
+            headers=auth(cn),
+        )
+        assert r.status_code == 201, r.text
+        rid = r.json()["id"]
+        revised = http.post(
+            f"/responses/{rid}/revisions",
+            json={"body": "Released.", "reason": "They were released."},
+            headers=auth(cn),
+        )
+        assert revised.status_code == 201, revised.text
+        for author, s in list(zip(authors, subs, strict=True))[:2]:
+            assert (
+                http.post(f"/submissions/{s.id}/withdraw", headers=auth(author)).status_code == 200
+            )
+        kept = http.get(f"/responses/{rid}").json()
+        assert (kept["submission_id"], kept["grouped_with"]) == (str(subs[2].id), [])
+        assert (
+            http.post(f"/submissions/{subs[2].id}/withdraw", headers=auth(authors[2])).status_code
+            == 200
+        )
+        assert http.get(f"/responses/{rid}").status_code == 404
+
+    done = run_verify(live_server.base_url, database_url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # 3 published, the response published and revised, 3 withdrawals; all tombstoned but
+    # the withdrawals
+    assert done.stdout.startswith("OK: 8 entries (5 tombstoned)"), done.stdout
