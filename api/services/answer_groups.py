@@ -1,5 +1,11 @@
 """What becomes of a grouped answer when one of its submissions leaves the public record
-(withdrawn or removed): it stays for the others. Called by `api.services.events`."""
+(withdrawn or removed): it stays for the others. Called by `api.services.events`.
+
+A response is named by one of the submissions it answers (`Response.submission_id`), and
+its record-log entries have that submission for subject, as an ordinary response's do:
+when that one goes while others stay, both move on to the next, so the withdrawal's
+tombstone leaves the answer alone; when the last one goes, its tombstone takes the
+answer's entries down with it, and the log says when (`ledger.taken_down_at`)."""
 
 from sqlmodel import Session, col, select
 
@@ -9,15 +15,13 @@ from models.submission import Status, Submission
 
 
 def member_gone(session: Session, *, submission: Submission) -> None:
-    """A submission left the public record: each grouped answer it was part of stays for
-    its other published members (named by the first of them from now on), or, with none
-    left, leaves the record log too (its entries are about itself, not one submission).
-    In the caller's transaction, before the search index is brought into step."""
+    """A submission left the public record: each grouped answer it named moves on to the
+    first (by id) of its other published submissions, if any is left. In the caller's
+    transaction, before the submission's entries are tombstoned and the search index is
+    brought into step."""
     grouped = session.exec(
-        select(Response)
-        .join(ResponseSubmission, col(ResponseSubmission.response_id) == col(Response.id))
-        .where(
-            col(ResponseSubmission.submission_id) == submission.id,
+        select(Response).where(
+            col(Response.submission_id) == submission.id,
             col(Response.grouped).is_(True),
         )
     ).all()
@@ -32,9 +36,14 @@ def member_gone(session: Session, *, submission: Submission) -> None:
             )
             .order_by(col(ResponseSubmission.submission_id))
         ).first()
-        if remaining is None:
-            ledger.tombstone(session, subject_id=response.id)
-        elif response.submission_id == submission.id:
+        if remaining is not None:
             response.submission_id = remaining
             session.add(response)
+            ledger.move_subject(
+                session,
+                object_type="response",
+                object_id=response.id,
+                old=submission.id,
+                new=remaining,
+            )
     session.flush()

@@ -58,12 +58,6 @@ def submission_gone(session: Session, *, submission: Submission, event_type: str
     )
 
 
-def _subject(response: Response) -> uuid.UUID:
-    """What takes a response's entries down: its submission's withdrawal or removal; for
-    a grouped answer, the last of its submissions' (`answer_groups.member_gone`)."""
-    return response.id if response.grouped else response.submission_id
-
-
 def response_published(session: Session, *, response: Response, event_type: str) -> None:
     _indexed(session, "response", response.id)
     round_id = session.get_one(Submission, response.submission_id).round_id
@@ -72,7 +66,7 @@ def response_published(session: Session, *, response: Response, event_type: str)
         event_type=event_type,
         object_type="response",
         object_id=response.id,
-        subject_id=_subject(response),
+        subject_id=response.submission_id,
         round_id=round_id,
         content=record_log.response(session, response=response),
     )
@@ -85,7 +79,7 @@ def answer_assessed(session: Session, *, assessment: AnswerAssessment, response:
         event_type="response.assessed",
         object_type="response",
         object_id=response.id,
-        subject_id=_subject(response),
+        subject_id=response.submission_id,
         round_id=round_id,
         content=record_log.rating(response, rating=assessment.rating),
     )

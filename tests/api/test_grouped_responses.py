@@ -5,11 +5,14 @@ answer to the others."""
 
 import json
 import uuid
+from types import SimpleNamespace
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from sqlmodel import Session
 
+from api.services import ledger
 from models.dialogue import Dialogue
 from models.response import Response, ResponseRevision, ResponseSubmission
 from models.round import Phase
@@ -394,6 +397,11 @@ def test_when_the_last_member_goes_the_answer_leaves_the_record(
     about = [e for e in stored(engine) if str(e["object_id"]) == rid]
     assert [e["event_type"] for e in about] == ["response.published", "response.revised"]
     assert all(e["content"] is None for e in about)
+    # the log says when: the removal of the last one (Atom's `updated`, for one)
+    [removal] = [e for e in stored(engine) if e["event_type"] == "submission.removed"]
+    with Session(engine) as session:
+        taken = ledger.taken_down_at(session, [SimpleNamespace(**e) for e in about])
+    assert [taken.get(e["seq"]) for e in about] == [removal["at"], removal["at"]]
     assert (
         client.get(f"{API}/search", params={"q": "Corrected", "type": "response"}).json()["items"]
         == []
