@@ -530,7 +530,13 @@ def _empty_is_absent(doc: dict[str, Any], schema: dict[str, Any]) -> None:
 
 
 # Writes that answer with the resource's `ETag` (its version), for a later `If-Match`.
-SETS_ETAG = {"create_round", "update_round", "create_response", "revise_response"}
+SETS_ETAG = {
+    "create_round",
+    "update_round",
+    "create_response",
+    "create_grouped_response",
+    "revise_response",
+}
 
 
 # Where a path parameter's value comes from: the operation that makes the resource, and

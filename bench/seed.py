@@ -24,7 +24,7 @@ from api.services.submissions import search_text
 from models.case import Case, CaseTimelineEntry
 from models.dialogue import Delegation, Dialogue
 from models.ledger import RecordEntry, RecordHead
-from models.response import Response, ResponseRevision
+from models.response import Response, ResponseRevision, ResponseSubmission
 from models.round import Round
 from models.submission import Endorsement, Submission, SubmissionAddressee, SubmissionTheme
 from models.theme import Theme
@@ -376,6 +376,15 @@ def seed(
         _insert(conn, SubmissionAddressee, addressees, progress, "addressees")
         _insert(conn, SubmissionTheme, sub_themes, progress, "themes")
         _insert(conn, Response, responses, progress, "responses")
+        links = [
+            {
+                "submission_id": r["submission_id"],
+                "delegation_id": r["delegation_id"],
+                "response_id": r["id"],
+            }
+            for r in responses
+        ]
+        _insert(conn, ResponseSubmission, links, progress, "responses' submissions")
         _insert(conn, ResponseRevision, revisions, progress, "revisions")
         _insert(conn, Endorsement, endorsements, progress, "endorsements")
         _insert(conn, RecordEntry, log, progress, "record log")

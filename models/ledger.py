@@ -14,7 +14,8 @@ from models.base import instant_field
 
 class RecordEntry(SQLModel, table=True):
     """Append-only. Only `content` may later become null (a tombstone: the item was
-    withdrawn, removed, or a name lost its consent); its hashes never change."""
+    withdrawn, removed, or a name lost its consent), and `subject_id` move on (a grouped
+    answer's, `api.services.answer_groups`); its hashes never change."""
 
     __tablename__ = "record_entry"
     __table_args__ = (sa.Index("ix_record_entry_round_seq", "round_id", "seq"),)

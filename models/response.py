@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, field_validator, model_validator
 from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
@@ -34,17 +34,34 @@ class Rating(StrEnum):
 
 
 class Response(SQLModel, table=True):
-    """One per (submission, delegation). Its text lives in its revisions; the
-    current one is the revision numbered `revision_count`."""
+    """One per (submission, delegation), or one for several submissions (a grouped
+    answer): `ResponseSubmission` lists what it answers. Its text lives in its revisions;
+    the current one is the revision numbered `revision_count`."""
 
     __tablename__ = "response"
     __table_args__ = (sa.UniqueConstraint("submission_id", "delegation_id"),)
 
     id: uuid.UUID = id_field()
+    # the submission it answers; for a grouped answer, the first (by id) of its members
+    # still published (`api.services.answer_groups.member_gone` moves it on)
     submission_id: uuid.UUID = Field(foreign_key="submission.id", index=True)
     delegation_id: uuid.UUID = Field(foreign_key="delegation.id", index=True)
     revision_count: int = 1
     responded_at: datetime = instant_field(default_now=True)
+    # answers several submissions at once: its views list the others (`grouped_with`)
+    grouped: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+
+
+class ResponseSubmission(SQLModel, table=True):
+    """Each submission a response answers: one row for an ordinary response, one per
+    member of a grouped answer. Its key holds the rule of one response per (submission,
+    delegation) across both."""
+
+    __tablename__ = "response_submission"
+
+    submission_id: uuid.UUID = Field(foreign_key="submission.id", primary_key=True)
+    delegation_id: uuid.UUID = Field(foreign_key="delegation.id", primary_key=True)
+    response_id: uuid.UUID = Field(foreign_key="response.id", index=True)
 
 
 class ResponseRevision(SQLModel, table=True):
@@ -100,6 +117,31 @@ class ResponseCreate(Strict):
         return self
 
 
+GROUP_MAX = 100
+
+
+class GroupedResponseCreate(ResponseCreate):
+    submission_ids: list[uuid.UUID] = PField(
+        min_length=2,
+        max_length=GROUP_MAX,
+        description="The submissions it answers: 2 to 100, distinct, published in the round "
+        "and addressed to your delegation, none answered by it yet.",
+        examples=[
+            [
+                "7d3b1f2e-5a4c-4e8b-9f1d-2c6a8e0b4d13",
+                "0f4e2a9c-8b1d-4c3e-a5f6-9d2b7e1c4a80",
+            ]
+        ],
+    )
+
+    @field_validator("submission_ids")
+    @classmethod
+    def _distinct(cls, ids: list[uuid.UUID]) -> list[uuid.UUID]:
+        if len(set(ids)) != len(ids):
+            raise ValueError("submission_ids must be distinct")
+        return ids
+
+
 class RevisionCreate(Strict):
     kind: ResponseKind | None = PField(default=None, description="Unchanged when omitted.")
     body: Body
@@ -140,6 +182,10 @@ class Ratings(BaseModel):
 class ResponsePublic(BaseModel):
     id: uuid.UUID
     submission_id: uuid.UUID
+    grouped_with: list[uuid.UUID] = PField(
+        description="The other published submissions this grouped answer answers, sorted; "
+        "[] for an ordinary response."
+    )
     delegation: str = PField(description="The delegation's code.")
     kind: str
     body: str

@@ -12,7 +12,7 @@ from api.security import Security
 from api.services import submissions
 from api.services.accounts import handle_key
 from models.dialogue import Delegation, Dialogue
-from models.response import Response, ResponseRevision
+from models.response import Response, ResponseRevision, ResponseSubmission
 from models.round import Phase, Round
 from models.submission import Decision, ModerationCreate, Status, Submission, SubmissionCreate
 from models.user import Role, User
@@ -234,6 +234,11 @@ class Factory:
         )
         self.session.add(response)
         self.session.flush()
+        self.session.add(
+            ResponseSubmission(
+                submission_id=submission.id, delegation_id=delegation.id, response_id=response.id
+            )
+        )
         self.session.add(
             ResponseRevision(
                 response_id=response.id,

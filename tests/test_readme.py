@@ -88,4 +88,10 @@ def test_the_readme_round_runs_against_a_live_server(database_url: str, tmp_path
     assert item["body"] == "维权律师被拘留：他们在哪里？"  # found by the Chinese query
     (answer,) = item["responses"]
     assert answer["body"] == "They are held in Beijing; families may visit."
+    (grouped,) = [
+        json.loads(line)
+        for line in lines
+        if line.startswith('{"id"') and '"grouped_with":["' in line
+    ]
+    assert grouped["kind"] == "holding" and len(grouped["grouped_with"]) == 1
     assert lines[-1].startswith("OK: ") and lines[-1].endswith("the checkpoint signature is valid")

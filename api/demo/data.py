@@ -16,7 +16,12 @@ from models.case import CaseCreate, TimelineCreate
 from models.commitment import CommitmentCreate
 from models.dialogue import DelegationCreate, DialogueCreate
 from models.progress import ProgressCreate
-from models.response import AssessmentCreate, ResponseCreate, RevisionCreate
+from models.response import (
+    AssessmentCreate,
+    GroupedResponseCreate,
+    ResponseCreate,
+    RevisionCreate,
+)
 from models.round import RoundCreate
 from models.submission import SubmissionCreate
 from models.types import Handle
@@ -72,6 +77,19 @@ class ResponseItem:
 
 
 @dataclass
+class GroupedResponseItem:
+    """One response answering several submissions (given by their `ref`)."""
+
+    where: str
+    round: int
+    delegation: str
+    at: datetime
+    data: GroupedResponseCreate  # `submission_ids` placeholders
+    refs: list[str]
+    revisions: list[Dated]
+
+
+@dataclass
 class SubmissionItem:
     where: str
     round: int
@@ -119,6 +137,7 @@ class DemoData:
     rounds: dict[int, RoundCreate]
     cases: dict[str, CaseItem] = field(default_factory=dict)
     submissions: list[SubmissionItem] = field(default_factory=list)
+    grouped_responses: list[GroupedResponseItem] = field(default_factory=list)
     benchmarks: list[BenchmarkItem] = field(default_factory=list)
     commitments: list[CommitmentItem] = field(default_factory=list)
 
@@ -141,7 +160,9 @@ class DemoData:
             "submissions": len(self.submissions),
             "endorsements": sum(len(s.endorsed_by) for s in self.submissions),
             "responses": len(responses),
-            "revisions": sum(len(r.revisions) for r in responses),
+            "grouped responses": len(self.grouped_responses),
+            "revisions": sum(len(r.revisions) for r in responses)
+            + sum(len(g.revisions) for g in self.grouped_responses),
             "ratings": sum(len(r.assessments) for r in responses),
             "benchmarks": len(self.benchmarks),
             "commitments": len(self.commitments),
@@ -218,6 +239,7 @@ def load(text: str | None = None) -> DemoData:
     accounts_raw, rounds_raw = _take(top, FILE, "accounts", "rounds")
     cases_raw = top.pop("cases", {})
     submissions_raw = top.pop("submissions", [])
+    grouped_raw = top.pop("grouped_responses", [])
     benchmarks_raw = top.pop("benchmarks", [])
     commitments_raw = top.pop("commitments", [])
     if top:
@@ -261,6 +283,8 @@ def load(text: str | None = None) -> DemoData:
     for n, spec in enumerate(benchmarks_raw):
         data.benchmarks.append(_benchmark(data, n, dict(spec)))
     refs = {s.ref for s in data.submissions if s.ref}
+    for n, spec in enumerate(grouped_raw):
+        data.grouped_responses.append(_grouped(data, n, dict(spec), refs))
     for n, spec in enumerate(commitments_raw):
         data.commitments.append(_commitment(data, n, dict(spec), refs))
     return data
@@ -339,6 +363,28 @@ def _submission(data: DemoData, n: int, raw: dict[str, Any]) -> SubmissionItem:
         ref=ref,
         endorsed_by=endorsed_by,
         responses=responses,
+    )
+
+
+def _grouped(data: DemoData, n: int, raw: dict[str, Any], refs: set[str]) -> GroupedResponseItem:
+    where = f"grouped_responses[{n}]"
+    number, delegation, at, named = _take(raw, where, "round", "delegation", "at", "submissions")
+    _ref(data.rounds, number, where, "round")
+    for ref in named:
+        _ref(refs, ref, where, "submission ref")
+    revisions = [
+        _revision(r, f"{where}.revisions[{k}]", data, delegation)
+        for k, r in enumerate(raw.pop("revisions", []))
+    ]
+    raw["submission_ids"] = [placeholder("submission", ref) for ref in named]
+    return GroupedResponseItem(
+        where=where,
+        round=number,
+        delegation=delegation,
+        at=_instant(at, where),
+        data=check(GroupedResponseCreate, raw, where),
+        refs=named,
+        revisions=revisions,
     )
 
 

@@ -17,11 +17,21 @@ from api.demo.data import (
     Dated,
     DemoData,
     DemoDataError,
+    GroupedResponseItem,
     ResponseItem,
     SubmissionItem,
 )
 from api.errors import ApiError
-from api.services import accounts, cases, dialogues, progress, responses, rounds, submissions
+from api.services import (
+    accounts,
+    cases,
+    dialogues,
+    grouped_responses,
+    progress,
+    responses,
+    rounds,
+    submissions,
+)
 from models.case import CaseModeration, CaseReview
 from models.dialogue import Delegation
 from models.round import Round
@@ -76,6 +86,8 @@ def replay(session: Session, data: DemoData, *, password_hash: str) -> None:
         _case(demo, case)
     for n, item in enumerate(data.submissions):
         _submission(demo, n, item)
+    for grouped in data.grouped_responses:
+        _grouped(demo, grouped)
     for benchmark in data.benchmarks:
         _benchmark(demo, benchmark)
     for commitment in data.commitments:
@@ -213,6 +225,34 @@ def _response(demo: _Replay, item: ResponseItem, submission: Callable[[], Submis
         demo.at(entry.at, entry.where, revise(entry))
     for entry in item.assessments:
         demo.at(entry.at, entry.where, rate(entry))
+
+
+def _grouped(demo: _Replay, item: GroupedResponseItem) -> None:
+    """One response from the delegation's official to several submissions; revised."""
+    session = demo.session
+    made: dict[str, uuid.UUID] = {}
+
+    def respond() -> None:
+        official = demo.users[demo.data.one(Role.official, item.delegation)]
+        ids = [demo.refs[ref] for ref in item.refs]
+        data = item.data.model_copy(update={"submission_ids": ids})
+        response = grouped_responses.create(
+            session, rnd=demo.rounds[item.round], data=data, official=official
+        )
+        made["id"] = response.id
+
+    def revise(entry: Dated) -> Callable[[], object]:
+        return lambda: responses.revise(
+            session,
+            response=responses.get_or_404(session, response_id=made["id"]),
+            data=entry.data,
+            official=demo.users[entry.by],
+            if_match=None,
+        )
+
+    demo.at(item.at, item.where, respond)
+    for entry in item.revisions:
+        demo.at(entry.at, entry.where, revise(entry))
 
 
 def _benchmark(demo: _Replay, item: BenchmarkItem) -> None:

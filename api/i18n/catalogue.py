@@ -445,6 +445,25 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "en": "reason_code is only for declined responses",
         "zh-Hans": "只有拒绝答复才能提供 reason_code",
     },
+    "grouped.not_published": {
+        "en": "Some submission_ids are not published submissions of this round "
+        "(listed in `submission_ids`).",
+        "zh-Hans": "submission_ids 中有些不是本轮已发布的提交材料（见 `submission_ids`）。",
+    },
+    "grouped.not_addressed": {
+        "en": "Some submissions are not addressed to your delegation (listed in `submission_ids`).",
+        "zh-Hans": "有些提交材料的致送对象不包括贵代表团（见 `submission_ids`）。",
+    },
+    "grouped.answered": {
+        "en": "Your delegation has answered some of these submissions already (listed in "
+        "`submission_ids`, with `response_ids`): revise those responses instead.",
+        "zh-Hans": "贵代表团已回应其中部分提交材料（见 `submission_ids` 及 `response_ids`），"
+        "请改为修订那些回应。",
+    },
+    "grouped.distinct": {
+        "en": "submission_ids must be distinct",
+        "zh-Hans": "submission_ids 不得重复",
+    },
     "assessment.who": {
         "en": "Only the submission's author and moderators assess its responses.",
         "zh-Hans": "只有提交材料的作者和审核员可以评价对它的回应。",

@@ -179,6 +179,10 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "reason.other": ("Other", "其他"),
     "late": ("Late: given after the due date", "逾期：在截止日期后作出"),
     "responded": ("Responded", "答复于"),
+    "response.grouped": (
+        "One answer given also to {n} other questions",
+        "同一答复亦回答了另外{n}个问题",
+    ),
     "revised": ("Corrected on {date}", "更正于{date}"),
     "revision.count": ("{n} versions", "共{n}个版本"),
     "revision.note": ("Why it changed", "更改原因"),

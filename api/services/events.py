@@ -9,7 +9,7 @@ import uuid
 from sqlmodel import Session
 
 from api.search import index as search_index
-from api.services import ledger
+from api.services import answer_groups, ledger
 from api.views import record_log
 from models.benchmark import Benchmark
 from models.case import Case, CaseReview, CaseTimelineEntry
@@ -42,7 +42,9 @@ def submission_published(session: Session, *, submission: Submission) -> None:
 
 def submission_gone(session: Session, *, submission: Submission, event_type: str) -> None:
     """Withdrawn or removed: every earlier entry about it loses its content; a tombstone
-    entry says when. It and its responses leave the search index."""
+    entry says when. It and its responses leave the search index; a grouped answer stays
+    for its other submissions."""
+    answer_groups.member_gone(session, submission=submission)
     _indexed(session, "submission", submission.id)
     ledger.tombstone(session, subject_id=submission.id)
     ledger.append(

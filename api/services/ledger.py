@@ -125,6 +125,23 @@ def tombstone_object(session: Session, *, object_type: str, object_id: uuid.UUID
     )
 
 
+def move_subject(
+    session: Session, *, object_type: str, object_id: uuid.UUID, old: uuid.UUID, new: uuid.UUID
+) -> None:
+    """The entries about one object are about `new` from now on, no longer `old` (a grouped
+    answer whose naming submission was withdrawn): what takes them down changes, nothing
+    public does (`subject_id` is in no hash and no public view)."""
+    session.execute(
+        sa.update(RecordEntry)
+        .where(
+            col(RecordEntry.subject_id) == old,
+            col(RecordEntry.object_type) == object_type,
+            col(RecordEntry.object_id) == object_id,
+        )
+        .values(subject_id=new)
+    )
+
+
 def tombstone(session: Session, *, subject_id: uuid.UUID) -> None:
     """Take the content of every entry about `subject_id` out of the public record.
     Hashes stay, so the chain still verifies and shows that something was there."""

@@ -18,7 +18,14 @@ from api.services import rounds
 from api.sql.prepared import Prepared
 from api.views.submissions import record_fields, view_query
 from models.dialogue import Delegation
-from models.response import AnswerAssessment, Ratings, Response, ResponseKind, ResponseRevision
+from models.response import (
+    AnswerAssessment,
+    Ratings,
+    Response,
+    ResponseKind,
+    ResponseRevision,
+    ResponseSubmission,
+)
 from models.round import Round
 from models.submission import Kind, Status, Submission, SubmissionAddressee, SubmissionTheme
 from models.theme import Theme
@@ -33,24 +40,26 @@ class RecordFilters(BaseModel):
 
 
 def _current_answer_exists(delegation_code: sa.BindParameter[str] | None) -> sa.Exists:
-    """A current revision of kind `answer` (from that delegation, if one is named)."""
+    """A current revision of kind `answer`, alone or grouped (from that delegation, if one
+    is named)."""
     query = (
         sa.select(sa.literal(1))
-        .select_from(Response)
+        .select_from(ResponseSubmission)
+        .join(Response, col(Response.id) == col(ResponseSubmission.response_id))
         .join(
             ResponseRevision,
             (col(ResponseRevision.response_id) == col(Response.id))
             & (col(ResponseRevision.number) == col(Response.revision_count)),
         )
         .where(
-            col(Response.submission_id) == col(Submission.id),
+            col(ResponseSubmission.submission_id) == col(Submission.id),
             col(ResponseRevision.kind) == ResponseKind.answer,
         )
     )
     if delegation_code is not None:
-        query = query.join(Delegation, col(Delegation.id) == col(Response.delegation_id)).where(
-            col(Delegation.code) == delegation_code
-        )
+        query = query.join(
+            Delegation, col(Delegation.id) == col(ResponseSubmission.delegation_id)
+        ).where(col(Delegation.code) == delegation_code)
     return query.exists()
 
 
@@ -229,6 +238,9 @@ def scorecard(session: Session, *, rnd: Round) -> Scorecard:
     current = (col(ResponseRevision.response_id) == col(Response.id)) & (
         col(ResponseRevision.number) == col(Response.revision_count)
     )
+    # per submission answered: a grouped answer counts once for each of its submissions
+    answers = col(Response.id) == col(ResponseSubmission.response_id)
+    answered_one = col(Submission.id) == col(ResponseSubmission.submission_id)
     by_kind: dict[tuple[uuid.UUID, str], int] = {}
     late: dict[uuid.UUID, int] = {}
     for delegation_id, kind, total, late_count in session.exec(
@@ -238,8 +250,9 @@ def scorecard(session: Session, *, rnd: Round) -> Scorecard:
             sa.func.count(),
             sa.func.sum(sa.case((col(Response.responded_at) > rnd.responses_due_at, 1), else_=0)),
         )
+        .join(ResponseSubmission, answers)
         .join(ResponseRevision, current)
-        .join(Submission, col(Submission.id) == col(Response.submission_id))
+        .join(Submission, answered_one)
         .where(published)
         .group_by(col(Response.delegation_id), col(ResponseRevision.kind))
     ):
@@ -257,8 +270,9 @@ def scorecard(session: Session, *, rnd: Round) -> Scorecard:
             .label("n"),
             sa.func.count().over(partition_by=col(Response.delegation_id)).label("total"),
         )
+        .join(ResponseSubmission, answers)
         .join(ResponseRevision, current)
-        .join(Submission, col(Submission.id) == col(Response.submission_id))
+        .join(Submission, answered_one)
         .where(published, col(ResponseRevision.kind) == ResponseKind.answer)
         .subquery()
     )

@@ -19,6 +19,7 @@ from models.response import (
     ResponseKind,
     ResponsePublic,
     ResponseRevision,
+    ResponseSubmission,
     RevisionCreate,
 )
 from models.round import Phase, Round
@@ -72,10 +73,11 @@ def create(
         Phase.concluded,
         action="responding (after the session ends)",
     )
+    # alone or in a grouped answer: the link holds one response per (submission, delegation)
     exists = session.exec(
-        select(Response.id).where(
-            Response.submission_id == submission.id,
-            Response.delegation_id == official.delegation_id,
+        select(ResponseSubmission.response_id).where(
+            ResponseSubmission.submission_id == submission.id,
+            ResponseSubmission.delegation_id == official.delegation_id,
         )
     ).first()
     if exists is not None:
@@ -89,6 +91,13 @@ def create(
     )
     session.add(response)
     session.flush()
+    session.add(
+        ResponseSubmission(
+            submission_id=submission.id,
+            delegation_id=official.delegation_id,
+            response_id=response.id,
+        )
+    )
     session.add(
         ResponseRevision(
             response_id=response.id,
@@ -171,12 +180,32 @@ def revisions(session: Session, *, response: Response) -> list[ResponseRevision]
     )
 
 
+def _authored_a_member(session: Session, *, response: Response, user: User) -> bool:
+    """Whether `user` wrote one of the published submissions a grouped answer answers."""
+    return (
+        session.exec(
+            select(Submission.id)
+            .join(ResponseSubmission, col(ResponseSubmission.submission_id) == col(Submission.id))
+            .where(
+                col(ResponseSubmission.response_id) == response.id,
+                col(Submission.author_id) == user.id,
+                col(Submission.status) == Status.published,
+            )
+        ).first()
+        is not None
+    )
+
+
 def assess(
     session: Session, *, response: Response, data: AssessmentCreate, rater: User
 ) -> AnswerAssessment:
     """The submission's author or a moderator rates a response; one per rater, replaceable."""
     submission = published_submission(session, response=response)
-    if rater.id != submission.author_id and not can(rater.role, Permission.moderate):
+    if (
+        rater.id != submission.author_id
+        and not can(rater.role, Permission.moderate)
+        and not (response.grouped and _authored_a_member(session, response=response, user=rater))
+    ):
         raise Forbidden("Only the submission's author and moderators assess its responses.")
     now = clock.now()
     existing = session.exec(

@@ -3,7 +3,11 @@ came late, and the counts of each rating (never the raters).
 
 One projection, `COLUMNS`, read with ids and instants as the text their JSON carries
 (`json_text`): the record page hands the fields on as they are, the other callers
-validate them into `ResponsePublic` (pydantic parses the text)."""
+validate them into `ResponsePublic` (pydantic parses the text).
+
+It reads a response once for each submission it answers (`ResponseSubmission`): a grouped
+answer shows under each of its submissions, with the others in `grouped_with` (read only
+for a grouped answer, so an ordinary response costs no more than a join by key)."""
 
 import functools
 import uuid
@@ -15,14 +19,22 @@ import sqlalchemy as sa
 from pydantic import TypeAdapter
 from sqlmodel import Session
 
-from api.sql.json_text import UUID_TEXT, enum_text, instant_text, uuid_text
+from api.sql.json_text import UUID_TEXT, comma_joined, enum_text, instant_text, uuid_text
 from api.sql.prepared import Prepared, one_of, one_of_values
 from api.views.tables import rows_to_dicts, table
 from models.dialogue import Delegation
-from models.response import AnswerAssessment, Rating, Response, ResponsePublic, ResponseRevision
+from models.response import (
+    AnswerAssessment,
+    Rating,
+    Response,
+    ResponsePublic,
+    ResponseRevision,
+    ResponseSubmission,
+)
 from models.round import Round
-from models.submission import Submission
+from models.submission import Status, Submission
 
+_LINK = table(ResponseSubmission)
 _RESPONSE = table(Response)
 _REVISION = table(ResponseRevision)
 _ASSESSMENT = table(AnswerAssessment)
@@ -33,23 +45,63 @@ _ROUND = table(Round)
 _RATINGS = tuple(rating.value for rating in Rating)
 
 
-def _rating_count(rating: Rating) -> sa.ScalarSelect[Any]:
-    return (
-        sa.select(sa.func.count())
-        .select_from(_ASSESSMENT)
-        .where(
-            _ASSESSMENT.c.response_id == _RESPONSE.c.id,
-            _ASSESSMENT.c.rating == rating.value,
+# Every rating of the response, joined by commas (`_counts` counts them): one lookup per
+# response, where a count per rating took four.
+_RATINGS_GIVEN = (
+    sa.select(comma_joined(enum_text(_ASSESSMENT.c.rating)))
+    .where(_ASSESSMENT.c.response_id == _RESPONSE.c.id)
+    .scalar_subquery()
+)
+
+
+def _counts(joined: str | None) -> dict[str, int]:
+    counts = dict.fromkeys(_RATINGS, 0)
+    if joined:
+        for rating in joined.split(","):
+            counts[rating] += 1
+    return counts
+
+
+_OTHER = _LINK.alias("other_link")
+_OTHER_SUBMISSION = _SUBMISSION.alias("other_submission")
+
+# The other published submissions a grouped answer answers, joined by commas (`_ids`
+# sorts them); NULL for an ordinary response, whose subquery is never run.
+_GROUPED_WITH = sa.case(
+    (
+        _RESPONSE.c.grouped,
+        sa.select(comma_joined(uuid_text(_OTHER.c.submission_id)))
+        .select_from(
+            _OTHER.join(_OTHER_SUBMISSION, _OTHER_SUBMISSION.c.id == _OTHER.c.submission_id)
         )
-        .scalar_subquery()
-    )
+        .where(
+            _OTHER.c.response_id == _RESPONSE.c.id,
+            _OTHER.c.submission_id != _LINK.c.submission_id,
+            _OTHER_SUBMISSION.c.status == Status.published.value,
+        )
+        .scalar_subquery(),
+    ),
+    else_=sa.null(),
+)
+
+
+def _hyphenated(text: str) -> str:
+    # SQLite joins the stored 32 hex digits, PostgreSQL the canonical text
+    if len(text) == 32:
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return text
+
+
+def _ids(joined: str | None) -> list[str]:
+    return sorted(_hyphenated(text) for text in joined.split(",")) if joined else []
 
 
 # `ResponsePublic`'s fields in its order, each with the SQL it is read by; `ratings`,
-# last, is one column per rating.
+# last, is read as every rating given (`_RATINGS_GIVEN`).
 COLUMNS: tuple[tuple[str, Any], ...] = (
     ("id", uuid_text(_RESPONSE.c.id)),
-    ("submission_id", uuid_text(_RESPONSE.c.submission_id)),
+    ("submission_id", uuid_text(_LINK.c.submission_id)),
+    ("grouped_with", _GROUPED_WITH),
     ("delegation", _DELEGATION.c.code),
     ("kind", enum_text(_REVISION.c.kind)),
     ("body", _REVISION.c.body),
@@ -66,16 +118,17 @@ assert (*_NAMES, "ratings") == tuple(ResponsePublic.model_fields), "COLUMNS out 
 PROJECTION = (
     sa.select(
         *(expression.label(name) for name, expression in COLUMNS),
-        *(_rating_count(rating).label(rating.value) for rating in Rating),
+        _RATINGS_GIVEN.label("ratings"),
     )
-    .select_from(_RESPONSE)
+    .select_from(_LINK)
+    .join(_RESPONSE, _RESPONSE.c.id == _LINK.c.response_id)
     .join(
         _REVISION,
         (_REVISION.c.response_id == _RESPONSE.c.id)
         & (_REVISION.c.number == _RESPONSE.c.revision_count),
     )
     .join(_DELEGATION, _DELEGATION.c.id == _RESPONSE.c.delegation_id)
-    .join(_SUBMISSION, _SUBMISSION.c.id == _RESPONSE.c.submission_id)
+    .join(_SUBMISSION, _SUBMISSION.c.id == _LINK.c.submission_id)
     .join(_ROUND, _ROUND.c.id == _SUBMISSION.c.round_id)
     .order_by(_DELEGATION.c.code)
 )
@@ -85,15 +138,27 @@ _VIEWS = TypeAdapter(list[ResponsePublic])
 
 @functools.cache
 def _by(key: str, count: int) -> Prepared:
-    """Current responses to `count` submissions (`key` "submission_id") or of `count`
-    responses (`key` "id"), given by their ids as text."""
-    return Prepared(PROJECTION.where(one_of(_RESPONSE.c[key], count, UUID_TEXT)))
+    """Current responses to `count` submissions (`key` "submission_id": one row for each
+    that a response answers) or of `count` responses (`key` "id": one row each, under
+    the submission it names, `Response.submission_id`), given by their ids as text."""
+    if key == "submission_id":
+        return Prepared(PROJECTION.where(one_of(_LINK.c.submission_id, count, UUID_TEXT)))
+    return Prepared(
+        PROJECTION.where(
+            one_of(_RESPONSE.c.id, count, UUID_TEXT),
+            _LINK.c.submission_id == _RESPONSE.c.submission_id,
+        )
+    )
 
 
-# A row of `PROJECTION` as `ResponsePublic`'s fields, the ratings as one dict.
-_RATINGS_DICT = "{" + ", ".join(f"{rating!r}: {rating}" for rating in _RATINGS) + "}"
+# A row of `PROJECTION` as `ResponsePublic`'s fields, the ratings counted in one dict.
 _SHAPE = rows_to_dicts(
-    (*_NAMES, *_RATINGS), [*((name, name) for name in _NAMES), ("ratings", _RATINGS_DICT)], {}
+    (*_NAMES, "ratings"),
+    [
+        *((name, "_ids(grouped_with)" if name == "grouped_with" else name) for name in _NAMES),
+        ("ratings", "_counts(ratings)"),
+    ],
+    {"_ids": _ids, "_counts": _counts},
 )
 
 

@@ -230,6 +230,22 @@ def respond(make: Factory) -> Call:
     )
 
 
+def respond_grouped(make: Factory) -> Call:
+    rnd = make.round(phase=Phase.accepting_responses)
+    ids = [str(make.submission(rnd, addressed_to=("CN",)).id) for _ in range(2)]
+    return Call(
+        "POST",
+        f"{API}/rounds/{rnd.id}/grouped-responses",
+        {
+            "submission_ids": ids,
+            "kind": "answer",
+            "body": "They are held in Beijing.",
+            "language": "en",
+        },
+        callers={OWNER: make.official(rnd, "CN"), ANOTHER_OWNER: make.official(rnd, "US")},
+    )
+
+
 def revise_response(make: Factory) -> Call:
     rnd, _author, _submission, response, cn = _answered(make)
     return Call(
@@ -477,6 +493,11 @@ MATRIX: dict[str, tuple[Callable[[Factory], Call], dict[str, int]]] = {
     ),
     "respond": (
         respond,
+        {ANONYMOUS: 401, ACTIVIST: 403, OWNER: 201, ANOTHER_OWNER: 403, MODERATOR: 403, ADMIN: 403},
+    ),
+    # an official of another delegation: 403, as for one submission
+    "respond-grouped": (
+        respond_grouped,
         {ANONYMOUS: 401, ACTIVIST: 403, OWNER: 201, ANOTHER_OWNER: 403, MODERATOR: 403, ADMIN: 403},
     ),
     "revise-response": (

@@ -101,6 +101,9 @@ def _advance(admin: Actor, round_id: str, phase: Phase) -> None:
     assert admin.patch(f"/rounds/{round_id}", instants, if_match=tag)["phase"] == phase.value
 
 
+ANSWER_TO_GROUP = {"kind": "answer", "language": "en"}
+
+
 @pytest.fixture
 def scenario(client: TestClient, make: Factory, db: Session) -> Scenario:
     admin = Actor(client, make, make.user(Role.admin, handle="Admin-8e2c"))
@@ -169,6 +172,13 @@ def scenario(client: TestClient, make: Factory, db: Session) -> Scenario:
             handle_author, "RemovedTitle-1c3f", "RemovedBody-1c3f 律师", attribution="handle"
         ),
         "withdrawn": submit(anon_author, "WithdrawnTitle-6b4a", "WithdrawnBody-6b4a 律师"),
+        # grouped answers: one keeps a member, the other loses both
+        "grouped-kept": submit(anon_author, "Lawyers' licences", "Licences not renewed."),
+        "grouped-gone": submit(anon_author, "GroupedGoneTitle-3a9d", "GroupedGoneBody-3a9d"),
+        "grouped-all-1": submit(anon_author, "GroupedAllTitle-4c2e", "GroupedAllBody-4c2e"),
+        "grouped-all-2": submit(
+            handle_author, "GroupedAllTitle-9e1b", "GroupedAllBody-9e1b", attribution="handle"
+        ),
         "pending": submit(
             org_author,
             "PendingTitle-5f8e",
@@ -183,6 +193,8 @@ def scenario(client: TestClient, make: Factory, db: Session) -> Scenario:
         moderator.post(f"/submissions/{s[label]}/moderation", body, status=200)
 
     for label in ("anonymous", "handle", "organisation", "removed", "withdrawn"):
+        moderate(label, "publish")
+    for label in ("grouped-kept", "grouped-gone", "grouped-all-1", "grouped-all-2"):
         moderate(label, "publish")
     moderate("rejected", "reject", REJECT_REASON)
 
@@ -207,6 +219,14 @@ def scenario(client: TestClient, make: Factory, db: Session) -> Scenario:
         "withdrawn": respond(cn, "withdrawn", "answer", "AnswerToWithdrawn-8d1b"),
         "removed": respond(cn, "removed", "answer", "AnswerToRemoved-4e7c"),
     }
+    for key, labels, body in (
+        ("grouped-kept", ("grouped-kept", "grouped-gone"), "One answer to two questions."),
+        ("grouped-gone", ("grouped-all-1", "grouped-all-2"), "GroupedAnswerGone-7f3a"),
+    ):
+        payload = {"submission_ids": [s[label] for label in labels], **ANSWER_TO_GROUP}
+        r[key] = str(
+            cn.post(f"/rounds/{round_id}/grouped-responses", {**payload, "body": body})["id"]
+        )
     tag = cn.get(f"/responses/{r['anonymous']}").headers["ETag"]
     cn.post(
         f"/responses/{r['anonymous']}/revisions",
@@ -223,6 +243,9 @@ def scenario(client: TestClient, make: Factory, db: Session) -> Scenario:
 
     anon_author.post(f"/submissions/{s['withdrawn']}/withdraw", status=200)
     moderate("removed", "remove", REMOVE_REASON)
+    anon_author.post(f"/submissions/{s['grouped-gone']}/withdraw", status=200)
+    anon_author.post(f"/submissions/{s['grouped-all-1']}/withdraw", status=200)
+    moderate("grouped-all-2", "remove", REMOVE_REASON)
     _advance(admin, round_id, Phase.concluded)
 
     users = {
@@ -256,6 +279,11 @@ def scenario(client: TestClient, make: Factory, db: Session) -> Scenario:
             "pending organisation": "PendingOrg-2a9c",
             "answer to the withdrawn": "AnswerToWithdrawn-8d1b",
             "answer to the removed": "AnswerToRemoved-4e7c",
+            "withdrawn grouped member's title": "GroupedGoneTitle-3a9d",
+            "withdrawn grouped member's body": "GroupedGoneBody-3a9d",
+            "grouped members' titles": "GroupedAllTitle-",
+            "grouped members' bodies": "GroupedAllBody-",
+            "grouped answer to none left": "GroupedAnswerGone-7f3a",
             "rejected submission's id": s["rejected"],
             "pending submission's id": s["pending"],
         }
@@ -468,7 +496,14 @@ def test_attribution_shows_what_it_allows_and_secrets_exist_where_they_may_be_se
         s["anonymous"]: None,
         s["handle"]: "HandleAuthor-2b7d",
         s["organisation"]: ORGANISATION,
+        s["grouped-kept"]: None,
     }
+    # the grouped answer stays for the member left, and names no other
+    (kept,) = [i for i in record if i["id"] == s["grouped-kept"]]
+    assert [(r["id"], r["grouped_with"]) for r in kept["responses"]] == [
+        (scenario.responses["grouped-kept"], [])
+    ]
+    assert client.get(f"{API}/responses/{scenario.responses['grouped-gone']}").status_code == 404
     revisions = client.get(f"{API}/responses/{scenario.responses['anonymous']}/revisions")
     assert [i["reason"] for i in revisions.json()["items"]] == [None, "More precise."]
 
