@@ -18,7 +18,14 @@ from api.services import rounds
 from api.sql.prepared import Prepared
 from api.views.submissions import record_fields, view_query
 from models.dialogue import Delegation
-from models.response import AnswerAssessment, Ratings, Response, ResponseKind, ResponseRevision
+from models.response import (
+    AnswerAssessment,
+    Ratings,
+    Response,
+    ResponseKind,
+    ResponseRevision,
+    is_public,
+)
 from models.round import Round
 from models.submission import Kind, Status, Submission, SubmissionAddressee, SubmissionTheme
 from models.theme import Theme
@@ -30,6 +37,10 @@ class RecordFilters(BaseModel):
     delegation: str | None = None
     answered: bool | None = None
     q: str | None = None
+
+
+# A response held for a joint release is no answer yet (api/services/releases.py).
+_PUBLIC = is_public(col(Response.embargo_until), col(Response.released_at))
 
 
 def _current_answer_exists(delegation_code: sa.BindParameter[str] | None) -> sa.Exists:
@@ -45,6 +56,7 @@ def _current_answer_exists(delegation_code: sa.BindParameter[str] | None) -> sa.
         .where(
             col(Response.submission_id) == col(Submission.id),
             col(ResponseRevision.kind) == ResponseKind.answer,
+            _PUBLIC,
         )
     )
     if delegation_code is not None:
@@ -187,7 +199,19 @@ class DelegationScore(BaseModel):
     no_response: int = Field(
         description="Unanswered once `responses_due_at` has passed (0 before): silence."
     )
-    late: int = Field(description="Responses first given after `responses_due_at`.")
+    late: int = Field(
+        description="Responses first given after `responses_due_at`; a held response by "
+        "the instant it was released."
+    )
+    scheduled: int = Field(
+        default=0,
+        description="Of `holding`: responses held for a joint release, not yet public.",
+    )
+    released_late: int = Field(
+        default=0,
+        description="Of `late`: responses held for a joint release and released after "
+        "`responses_due_at`.",
+    )
     median_hours_to_answer: float | None = Field(
         description="From publication to the response, over responses now of kind `answer`."
     )
@@ -231,20 +255,34 @@ def scorecard(session: Session, *, rnd: Round) -> Scorecard:
     )
     by_kind: dict[tuple[uuid.UUID, str], int] = {}
     late: dict[uuid.UUID, int] = {}
-    for delegation_id, kind, total, late_count in session.exec(
-        select(
-            Response.delegation_id,
-            ResponseRevision.kind,
+    released_late: dict[uuid.UUID, int] = {}
+    is_late = col(Response.responded_at) > rnd.responses_due_at
+    for delegation_id, kind, total, late_count, held_late in session.execute(
+        sa.select(
+            col(Response.delegation_id),
+            col(ResponseRevision.kind),
             sa.func.count(),
-            sa.func.sum(sa.case((col(Response.responded_at) > rnd.responses_due_at, 1), else_=0)),
+            sa.func.sum(sa.case((is_late, 1), else_=0)),
+            sa.func.sum(sa.case((is_late & col(Response.embargo_until).is_not(None), 1), else_=0)),
         )
         .join(ResponseRevision, current)
         .join(Submission, col(Submission.id) == col(Response.submission_id))
-        .where(published)
+        .where(published, _PUBLIC)
         .group_by(col(Response.delegation_id), col(ResponseRevision.kind))
     ):
         by_kind[(delegation_id, kind)] = total
         late[delegation_id] = late.get(delegation_id, 0) + int(late_count or 0)
+        released_late[delegation_id] = released_late.get(delegation_id, 0) + int(held_late or 0)
+    # held for a joint release: the public knows only that they are scheduled, so they
+    # count as holding, whatever their kind, until released
+    scheduled = dict(
+        session.exec(
+            select(Response.delegation_id, sa.func.count())
+            .join(Submission, col(Submission.id) == col(Response.submission_id))
+            .where(published, ~_PUBLIC)
+            .group_by(col(Response.delegation_id))
+        ).all()
+    )
 
     # Median by window functions (SQLite and PostgreSQL alike): the middle one or two rows.
     seconds = _seconds_between(session, col(Response.responded_at), col(Submission.published_at))
@@ -259,7 +297,7 @@ def scorecard(session: Session, *, rnd: Round) -> Scorecard:
         )
         .join(ResponseRevision, current)
         .join(Submission, col(Submission.id) == col(Response.submission_id))
-        .where(published, col(ResponseRevision.kind) == ResponseKind.answer)
+        .where(published, _PUBLIC, col(ResponseRevision.kind) == ResponseKind.answer)
         .subquery()
     )
     medians = dict(
@@ -278,7 +316,7 @@ def scorecard(session: Session, *, rnd: Round) -> Scorecard:
         select(Response.delegation_id, AnswerAssessment.rating, sa.func.count())
         .join(Response, col(Response.id) == col(AnswerAssessment.response_id))
         .join(Submission, col(Submission.id) == col(Response.submission_id))
-        .where(published)
+        .where(published, _PUBLIC)
         .group_by(col(Response.delegation_id), col(AnswerAssessment.rating))
     ):
         ratings.setdefault(delegation_id, {})[rating] = total
@@ -286,7 +324,8 @@ def scorecard(session: Session, *, rnd: Round) -> Scorecard:
     scores = []
     for d in delegations:
         answered = by_kind.get((d.id, ResponseKind.answer.value), 0)
-        holding = by_kind.get((d.id, ResponseKind.holding.value), 0)
+        held = scheduled.get(d.id, 0)
+        holding = by_kind.get((d.id, ResponseKind.holding.value), 0) + held
         declined = by_kind.get((d.id, ResponseKind.declined.value), 0)
         total = addressed.get(d.id, 0)
         unanswered = total - answered - holding - declined
@@ -302,6 +341,8 @@ def scorecard(session: Session, *, rnd: Round) -> Scorecard:
                 unanswered=unanswered,
                 no_response=unanswered if due_passed else 0,
                 late=late.get(d.id, 0),
+                scheduled=held,
+                released_late=released_late.get(d.id, 0),
                 median_hours_to_answer=round(float(median) / 3600, 2)
                 if median is not None
                 else None,
