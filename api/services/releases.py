@@ -290,6 +290,8 @@ def release_due(session: Session, *, now: datetime | None = None) -> list[Respon
         ),
     )
     _release(session, due, now=now)
+    # the round release instants that have come are spent: what comes next is public
+    session.execute(sa.delete(DelegationRelease).where(col(DelegationRelease.release_at) <= now))
     return due
 
 

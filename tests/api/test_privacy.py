@@ -12,7 +12,7 @@ import itertools
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from models.audit import AuditEntry
-from models.round import Phase
+from models.round import Phase, Round
 from models.submission import Submission
 from models.user import Role, User
 from tests.factories import PASSWORD, Factory, window
@@ -68,6 +68,9 @@ class Actor:
 
     def get(self, path: str, **kw: Any) -> httpx.Response:
         return self.client.get(API + path, headers=self.headers, **kw)
+
+    def put(self, path: str, body: dict[str, Any], status: int = 200) -> Any:
+        return _ok(self.client.put(API + path, json=body, headers=self.headers), status)
 
     def patch(self, path: str, body: dict[str, Any], if_match: str) -> Any:
         headers = {**self.headers, "If-Match": if_match}
@@ -169,6 +172,9 @@ def scenario(client: TestClient, make: Factory, db: Session) -> Scenario:
             handle_author, "RemovedTitle-1c3f", "RemovedBody-1c3f 律师", attribution="handle"
         ),
         "withdrawn": submit(anon_author, "WithdrawnTitle-6b4a", "WithdrawnBody-6b4a 律师"),
+        # answered by CN with a response held for a joint release: the public sees only
+        # that it is scheduled, never its text, its id or its kind
+        "held": submit(handle_author, "Lawyers' families", "Are the families told?"),
         "pending": submit(
             org_author,
             "PendingTitle-5f8e",
@@ -182,7 +188,7 @@ def scenario(client: TestClient, make: Factory, db: Session) -> Scenario:
         body = {"decision": decision, **({"reason": reason} if reason else {})}
         moderator.post(f"/submissions/{s[label]}/moderation", body, status=200)
 
-    for label in ("anonymous", "handle", "organisation", "removed", "withdrawn"):
+    for label in ("anonymous", "handle", "organisation", "removed", "withdrawn", "held"):
         moderate(label, "publish")
     moderate("rejected", "reject", REJECT_REASON)
 
@@ -207,6 +213,12 @@ def scenario(client: TestClient, make: Factory, db: Session) -> Scenario:
         "withdrawn": respond(cn, "withdrawn", "answer", "AnswerToWithdrawn-8d1b"),
         "removed": respond(cn, "removed", "answer", "AnswerToRemoved-4e7c"),
     }
+    # CN's release instant for the round holds what it posts next; a revision before the
+    # release replaces the draft silently
+    held_until = _z(datetime.now(UTC) + timedelta(days=2))
+    cn.put(f"/rounds/{round_id}/delegations/CN/release", {"release_at": held_until})
+    held = respond(cn, "held", "declined", "HeldAnswer-5c2d", reason_code="other")
+    cn.post(f"/responses/{held}/revisions", {"body": "HeldRevision-7e3a", "reason": "Draft."})
     tag = cn.get(f"/responses/{r['anonymous']}").headers["ETag"]
     cn.post(
         f"/responses/{r['anonymous']}/revisions",
@@ -256,6 +268,9 @@ def scenario(client: TestClient, make: Factory, db: Session) -> Scenario:
             "pending organisation": "PendingOrg-2a9c",
             "answer to the withdrawn": "AnswerToWithdrawn-8d1b",
             "answer to the removed": "AnswerToRemoved-4e7c",
+            "held answer": "HeldAnswer-5c2d",
+            "held revision": "HeldRevision-7e3a",
+            "held response's id": held,
             "rejected submission's id": s["rejected"],
             "pending submission's id": s["pending"],
         }
@@ -304,6 +319,7 @@ def _query_values(sc: Scenario) -> dict[str, list[str]]:
     searches = ["律师", "Guangzhou", "lawyers"]
     # searching for a secret must find nothing, and must not echo it back either
     searches += ["WithdrawnTitle", "RemovedBody", "PendingTitle", "RejectedTitle", "PendingOrg"]
+    searches += ["HeldAnswer", "HeldRevision"]
     return {
         "q": searches,
         "theme": ["labour-rights", "xinjiang"],
@@ -468,12 +484,22 @@ def test_attribution_shows_what_it_allows_and_secrets_exist_where_they_may_be_se
         s["anonymous"]: None,
         s["handle"]: "HandleAuthor-2b7d",
         s["organisation"]: ORGANISATION,
+        s["held"]: None,
     }
+    held = next(i for i in record if i["id"] == s["held"])
+    assert held["responses"] == []
+    assert [d["delegation"] for d in held["scheduled"]] == ["CN"]
     revisions = client.get(f"{API}/responses/{scenario.responses['anonymous']}/revisions")
     assert [i["reason"] for i in revisions.json()["items"]] == [None, "More precise."]
 
     # The secrets are real: those allowed to see them do.
     users = scenario.users
+    held_id = scenario.secrets["held response's id"]
+    cn_official = make.official(make.session.get_one(Round, uuid.UUID(scenario.round_id)), "CN")
+    for viewer in (users["moderator"], cn_official):
+        draft = client.get(f"{API}/responses/{held_id}", headers=make.headers(viewer))
+        assert draft.status_code == 200 and draft.json()["body"] == "HeldRevision-7e3a"
+        assert draft.json()["revision_count"] == 1
     mine = client.get(f"{API}/me/submissions", headers=make.headers(users["anonymous author"]))
     assert REJECT_REASON in mine.text
     # a withdrawn text is erased: its author sees that it was withdrawn, not the text
