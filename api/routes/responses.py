@@ -33,6 +33,17 @@ def response_by_id(response_id: uuid.UUID, session: SessionDep) -> Response:
 ResponseDep = Annotated[Response, Depends(response_by_id)]
 
 
+def visible_response(response: ResponseDep, viewer: MaybeUser) -> Response:
+    """The response, unless it is held for a joint release and the caller is not of its
+    delegation nor a moderator: then 404 before any other check, so nothing tells that
+    it exists."""
+    responses.require_visible(response=response, viewer=viewer)
+    return response
+
+
+VisibleResponse = Annotated[Response, Depends(visible_response)]
+
+
 def _view(session: SessionDep, response: Response, http: HttpResponse) -> ResponsePublic:
     # the callers have checked that the caller may see it, held for a release or not
     views = response_views.views(session, response_ids=[response.id], held=True)
@@ -87,7 +98,7 @@ def read_response(
 )
 def revise_response(
     data: RevisionCreate,
-    response: ResponseDep,
+    response: VisibleResponse,
     official: Official,
     session: SessionDep,
     http: HttpResponse,
@@ -123,7 +134,7 @@ def list_revisions(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 def assess_response(
-    data: AssessmentCreate, response: ResponseDep, rater: CurrentUser, session: SessionDep
+    data: AssessmentCreate, response: VisibleResponse, rater: CurrentUser, session: SessionDep
 ) -> AssessmentPublic:
     """Rate a response (the submission's author, or a moderator): one per rater, replaceable.
     The public sees the counts, never the raters."""

@@ -50,6 +50,13 @@ def get_or_404(session: Session, *, response_id: uuid.UUID) -> Response:
     return response
 
 
+def require_visible(*, response: Response, viewer: User | None) -> None:
+    """404 for a response held for a joint release, but to its delegation's officials
+    and moderators."""
+    if not releases.may_see(viewer, response):
+        raise NotFound("No such response.")
+
+
 def published_submission(
     session: Session, *, response: Response, viewer: User | None = None
 ) -> Submission:
