@@ -406,3 +406,18 @@ def test_release_due_from_the_command_line(make, db, settings, capsys):
     assert _release_due(settings, None) == 0  # type: ignore[arg-type]
     assert "released 1 held responses" in capsys.readouterr().out
     assert submission.status == Status.published
+
+
+def test_the_demo_kunming_round_has_a_joint_release(settings, client):
+    from api import demo
+
+    assert demo.seed(settings) is True
+    data = demo.load()
+    (release,) = data.releases
+    instant = z(release.data.release_at)
+    events = client.get(f"{API}/feed", params={"limit": 1000}).json()["items"]
+    released = [e for e in events if e["type"] == "response.published" and e["at"] == instant]
+    assert len(released) == 2  # the two CN answers drafted before the instant
+    assert {e["content"]["delegation"] for e in released} == {"CN"}
+    assert {e["content"]["responded_at"] for e in released} == {instant}
+    assert released[1]["seq"] == released[0]["seq"] + 1
