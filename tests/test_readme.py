@@ -89,3 +89,9 @@ def test_the_readme_round_runs_against_a_live_server(database_url: str, tmp_path
     (answer,) = item["responses"]
     assert answer["body"] == "They are held in Beijing; families may visit."
     assert lines[-1].startswith("OK: ") and lines[-1].endswith("the checkpoint signature is valid")
+    # the joint release: scheduled and hidden, then public once released
+    (held,) = [json.loads(line) for line in lines if '"scheduled":[{' in line]
+    assert held["responses"] == [] and [s["delegation"] for s in held["scheduled"]] == ["CN"]
+    assert "404" in lines
+    released = [json.loads(line) for line in lines if "We are checking the records." in line]
+    assert released and released[-1]["kind"] == "holding"
