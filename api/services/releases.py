@@ -64,16 +64,23 @@ def check_instant(at: datetime, *, field: str) -> None:
         raise Unprocessable("The release instant may be at most 30 days ahead.", field=field)
 
 
-def _pending(
+def _set(
     session: Session, *, round_id: uuid.UUID, delegation_id: uuid.UUID
 ) -> DelegationRelease | None:
-    """The delegation's release instant for the round, while it is still ahead."""
-    found = session.exec(
+    """The delegation's release instant for the round, if one is set (and not yet spent)."""
+    return session.exec(
         select(DelegationRelease).where(
             DelegationRelease.round_id == round_id,
             DelegationRelease.delegation_id == delegation_id,
         )
     ).first()
+
+
+def _pending(
+    session: Session, *, round_id: uuid.UUID, delegation_id: uuid.UUID
+) -> DelegationRelease | None:
+    """The delegation's release instant for the round, while it is still ahead."""
+    found = _set(session, round_id=round_id, delegation_id=delegation_id)
     return found if found is not None and found.release_at > clock.now() else None
 
 
@@ -87,10 +94,15 @@ def hold_new(
         check_instant(embargo_until, field="embargo_until")
         response.embargo_until = embargo_until
         return True
-    plan = _pending(session, round_id=round_id, delegation_id=response.delegation_id)
-    if plan is not None:
+    plan = _set(session, round_id=round_id, delegation_id=response.delegation_id)
+    if plan is None:
+        return False
+    if plan.release_at > clock.now():
         response.embargo_until = plan.release_at
         return True
+    # the instant has come, but no pass has released what it held yet: release that first,
+    # so the new response comes after them in the record, never before
+    release_due(session)
     return False
 
 

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from api import clock, release_scheduler
-from api.services import releases
+from api.services import releases, responses
 from models.dialogue import Dialogue
 from models.ledger import RecordEntry
-from models.response import Response
+from models.response import Response, ResponseCreate
 from models.round import Phase
 from models.submission import Status
 from models.user import Role
@@ -230,6 +230,20 @@ def test_a_round_release_holds_what_is_held_and_what_comes_until_its_instant(cli
     fourth = make.submission(rnd, addressed_to=("CN",))
     after = respond(client, make, cn, fourth)  # the instant is spent
     assert client.get(f"{API}/responses/{after['id']}").status_code == 200
+
+
+def test_a_response_posted_after_the_instant_before_any_pass_comes_after_the_held(client, make, db):
+    rnd = make.round(phase=Phase.accepting_responses)
+    first, second = (make.submission(rnd, addressed_to=("CN",)) for _ in range(2))
+    cn = make.official(rnd, "CN")
+    instant = later(hours=1)
+    client.put(release_url(rnd), json={"release_at": z(instant)}, headers=make.headers(cn))
+    held = respond(client, make, cn, first)
+    with clock.frozen(instant + timedelta(minutes=1)):  # no pass has run since the instant
+        new = responses.create(db, submission=second, data=ResponseCreate(**ANSWER), official=cn)
+        db.commit()
+    published = entries(db, event_type="response.published")
+    assert [str(e.object_id) for e in published] == [held["id"], str(new.id)]
 
 
 # --- the release ----------------------------------------------------------------------
