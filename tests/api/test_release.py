@@ -437,3 +437,25 @@ def test_the_demo_kunming_round_has_a_joint_release(settings, client):
     assert {e["content"]["delegation"] for e in released} == {"CN"}
     assert {e["content"]["responded_at"] for e in released} == {instant}
     assert released[1]["seq"] == released[0]["seq"] + 1
+
+
+def _index_rows(engine, doc_id):
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.text("SELECT count(*) FROM search_entry WHERE doc_id = :id"),
+            {"id": doc_id if engine.dialect.name == "postgresql" else doc_id.replace("-", "")},
+        ).scalar_one()
+
+
+def test_the_search_index_receives_a_held_response_only_at_its_release(
+    client, make, db, engine, held
+):
+    _rnd, _submission, response, cn, _author, until = held
+    url = f"{API}/responses/{response['id']}/revisions"
+    client.post(url, json={"body": "Zhangjiakou draft.", "reason": "-"}, headers=make.headers(cn))
+    assert _index_rows(engine, response["id"]) == 0
+    assert client.get(f"{API}/search?q=Zhangjiakou").json()["items"] == []
+    release_at(db, until)
+    assert _index_rows(engine, response["id"]) == 1
+    (hit,) = client.get(f"{API}/search?q=Zhangjiakou").json()["items"]
+    assert (hit["type"], hit["id"]) == ("response", response["id"])
