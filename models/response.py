@@ -60,7 +60,9 @@ def is_public(embargo_until: Any, released_at: Any) -> Any:
 
 
 class ResponseRevision(SQLModel, table=True):
-    """Append-only: never updated, never deleted."""
+    """Append-only once public: never updated, never deleted. While its response is held
+    for a joint release, its one revision is a draft, replaced in place, and stamped with
+    the release instant when it is released (api/services/releases.py)."""
 
     __tablename__ = "response_revision"
     __table_args__ = (sa.UniqueConstraint("response_id", "number"),)
