@@ -3,13 +3,16 @@ wake at the same instant and release every held response once, together, in the 
 order; a server stopped before an instant and started after it releases at start; and
 `civic-input verify` accepts the record afterwards."""
 
+import json
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -104,6 +107,23 @@ def _released_in_logs(servers: list[LiveServer]) -> list[int]:
     return [int(n) for s in servers for n in pattern.findall(s.log_text())]
 
 
+def _listen(base_url: str, want: int, got: list[dict[str, Any]], ready: threading.Event) -> None:
+    """The live feed of one server: the first `want` response.published events."""
+    with (
+        httpx.Client(timeout=60) as http,
+        http.stream("GET", base_url + "/api/v1/feed/stream") as response,
+    ):
+        for line in response.iter_lines():
+            if line == ": live":
+                ready.set()
+            elif line.startswith("data: "):
+                event = json.loads(line[6:])
+                if event["type"] == "response.published":
+                    got.append(event)
+                    if len(got) == want:
+                        return
+
+
 def _verify(url: str, database_url: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "api.cli", "verify", url],
@@ -126,6 +146,17 @@ def test_two_servers_release_every_held_response_once_together_in_order(
     for server in two_servers:  # nothing shows before the instant
         record = httpx.get(f"{server.base_url}/api/v1/responses/{held[0].id}", timeout=10)
         assert record.status_code == 404
+    # each server's live feed sees the release, whichever process made it
+    streamed: list[list[dict[str, Any]]] = [[], []]
+    listeners = []
+    for server, got in zip(two_servers, streamed, strict=True):
+        ready = threading.Event()
+        listener = threading.Thread(
+            target=_listen, args=(server.base_url, len(ids), got, ready), daemon=True
+        )
+        listener.start()
+        assert ready.wait(10), "no stream"
+        listeners.append(listener)
 
     _wait_released(engine, ids, within=(until - datetime.now(UTC)).total_seconds() + WAIT)
     time.sleep(1.0)  # a second pass anywhere would have happened by now
@@ -137,6 +168,9 @@ def test_two_servers_release_every_held_response_once_together_in_order(
     seqs = [seq for seq, _ in entries]
     assert seqs == list(range(seqs[0], seqs[0] + len(ids)))  # one transaction: consecutive
     assert _released_in_logs(two_servers) == [len(ids)]  # by one pass of one process
+    for listener, got in zip(listeners, streamed, strict=True):
+        listener.join(timeout=10)
+        assert [e["object_id"] for e in got] == order
     for server in two_servers:
         shown = httpx.get(f"{server.base_url}/api/v1/responses/{held[0].id}", timeout=10)
         assert shown.status_code == 200
