@@ -222,6 +222,22 @@ def _purge(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _release_due(settings: Settings, _args: argparse.Namespace) -> int:
+    from api.db import open_session
+    from api.services import releases
+
+    with migrated_engine(settings) as engine:
+        with open_session(engine, write=True) as session:
+            released = releases.release_due(session)
+            session.commit()
+        with open_session(engine) as session:
+            next_at = releases.next_due(session)
+    print(f"released {len(released)} held responses")
+    if next_at is not None:
+        print(f"next release: {next_at.isoformat().replace('+00:00', 'Z')}")
+    return 0
+
+
 def _reindex(settings: Settings, _args: argparse.Namespace) -> int:
     """Rebuild the search index from the public record, in one transaction (searches see
     the old index until it commits), with a progress line."""
@@ -303,6 +319,11 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("reindex", help="rebuild the search index from the public record").set_defaults(
         run=_reindex
     )
+    sub.add_parser(
+        "release-due",
+        help="make public now the held responses whose release instant has come (serve "
+        "does this by itself)",
+    ).set_defaults(run=_release_due)
     return p
 
 

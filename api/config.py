@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     removed_retention_days: int = Field(default=30, ge=0, le=3650)
     # How often `serve` runs the purge in the background (0: never; run `civic-input purge`).
     purge_interval_hours: float = Field(default=24, ge=0)
+    # How often, at most, `serve` looks for held responses whose release instant has come
+    # (it also wakes at the next instant it knows of; 0: never, run `civic-input release-due`).
+    release_poll_seconds: float = Field(default=5.0, ge=0, le=3600)
 
     @model_validator(mode="after")
     def _guard_secret(self) -> "Settings":

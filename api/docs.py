@@ -176,10 +176,13 @@ OPERATION_IDS = {
     "set_sharing": "set_case_sharing",
     "read_access_log": "read_case_access_log",
     "add_timeline_entry": "add_case_timeline_entry",
+    "read_release": "read_delegation_release",
+    "schedule_release": "schedule_delegation_release",
+    "release_now": "release_delegation_now",
 }
 
 # Reads anyone may make, with more shown to a signed-in caller who may see more.
-OPTIONAL_SIGN_IN = {"read_case", "read_submission"}
+OPTIONAL_SIGN_IN = {"read_case", "read_submission", "read_response", "list_revisions"}
 
 SCHEMA_NAMES = {"Body_create_token": "TokenRequest"}
 

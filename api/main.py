@@ -11,7 +11,17 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import __version__, background, docs, errors, lifecycle, pages, single, stream
+from api import (
+    __version__,
+    background,
+    docs,
+    errors,
+    lifecycle,
+    pages,
+    release_scheduler,
+    single,
+    stream,
+)
 from api.cache import FinalResponseCache, Invalidation, ResponseCache
 from api.config import Settings, get_settings
 from api.db import Gate, default_concurrency, make_engine, writer
@@ -28,6 +38,7 @@ from api.routes import (
     grouped_responses,
     health,
     progress,
+    releases,
     responses,
     rounds,
     submissions,
@@ -112,6 +123,12 @@ def create_app(settings: Settings | None = None) -> CivicApp:
         leader = app.state.leader = background.Leader(shared)
         if shared is not None:
             tasks.append(asyncio.create_task(leader.hold_forever()))
+        if settings.release_poll_seconds > 0:
+            tasks.append(
+                asyncio.create_task(
+                    release_scheduler.release_when_due(app.state, settings.release_poll_seconds)
+                )
+            )
         if settings.purge_interval_hours > 0:
             tasks.append(
                 asyncio.create_task(background.purge_periodically(engine, settings, leader))
@@ -163,6 +180,7 @@ def create_app(settings: Settings | None = None) -> CivicApp:
         submissions.router,
         responses.router,
         grouped_responses.router,
+        releases.router,
         cases.router,
         progress.router,
         feed.router,

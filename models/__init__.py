@@ -12,6 +12,7 @@ from models import (  # noqa: F401  (registers tables)
     idempotency,
     ledger,
     progress,
+    release,
     response,
     round,
     search,

@@ -3,6 +3,7 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, field_validator, model_validator
@@ -10,7 +11,7 @@ from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
 from models.base import Strict, enum_field, id_field, instant_field
-from models.types import Body, LanguageTag, Note
+from models.types import Body, Instant, LanguageTag, Note
 
 
 class ResponseKind(StrEnum):
@@ -50,6 +51,11 @@ class Response(SQLModel, table=True):
     responded_at: datetime = instant_field(default_now=True)
     # answers several submissions at once: its views list the others (`grouped_with`)
     grouped: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # A joint release (api/services/releases.py): a response with `embargo_until` is held,
+    # seen only by its delegation's officials and moderators, until `released_at` is set
+    # at that instant; the instant is kept after release (the "released late" figure).
+    embargo_until: datetime | None = instant_field(nullable=True, index=True)
+    released_at: datetime | None = instant_field(nullable=True)
 
 
 class ResponseSubmission(SQLModel, table=True):
@@ -64,8 +70,16 @@ class ResponseSubmission(SQLModel, table=True):
     response_id: uuid.UUID = Field(foreign_key="response.id", index=True)
 
 
+def is_public(embargo_until: Any, released_at: Any) -> Any:
+    """The one rule of what the public may see of responses, as SQL over the two columns:
+    never held, or released."""
+    return sa.or_(embargo_until.is_(None), released_at.is_not(None))
+
+
 class ResponseRevision(SQLModel, table=True):
-    """Append-only: never updated, never deleted."""
+    """Append-only once public: never updated, never deleted. While its response is held
+    for a joint release, its one revision is a draft, replaced in place, and stamped with
+    the release instant when it is released (api/services/releases.py)."""
 
     __tablename__ = "response_revision"
     __table_args__ = (sa.UniqueConstraint("response_id", "number"),)
@@ -110,6 +124,13 @@ class ResponseCreate(Strict):
     body: Body
     language: LanguageTag
     reason_code: ReasonCode | None = PField(default=None, description="Required for `declined`.")
+    embargo_until: Instant | None = PField(
+        default=None,
+        description="Hold the response until this instant (at most 30 days ahead): until "
+        "then only your delegation's officials and moderators see it, and the public sees "
+        "that a response is `scheduled`. Without it, a release instant your delegation set "
+        "for the round applies.",
+    )
 
     @model_validator(mode="after")
     def _reason_code(self) -> "ResponseCreate":

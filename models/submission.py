@@ -10,6 +10,7 @@ from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
 from models.base import Strict, enum_field, id_field, instant_field
+from models.release import ScheduledResponse
 from models.response import ResponsePublic
 from models.types import Body, LanguageTag, Line, Note, Slug, Title
 
@@ -181,6 +182,11 @@ class SubmissionPublic(BaseModel):
     published_at: datetime | None
     endorsement_count: int
     responses: list[ResponsePublic]
+    scheduled: list[ScheduledResponse] = PField(
+        default=[],
+        description="Responses a delegation holds for a joint release: which delegation, "
+        "and when they become public.",
+    )
 
 
 class SubmissionPrivate(SubmissionPublic):

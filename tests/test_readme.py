@@ -95,3 +95,11 @@ def test_the_readme_round_runs_against_a_live_server(database_url: str, tmp_path
     ]
     assert grouped["kind"] == "holding" and len(grouped["grouped_with"]) == 1
     assert lines[-1].startswith("OK: ") and lines[-1].endswith("the checkpoint signature is valid")
+    # the joint release: scheduled and hidden, then public once released
+    (held,) = [json.loads(line) for line in lines if '"scheduled":[{' in line]
+    assert held["responses"] == [] and [s["delegation"] for s in held["scheduled"]] == ["CN"]
+    assert "404" in lines
+    texts = [line for line in lines if "We are checking the records." in line]
+    views = [json.loads(line) for line in texts if line.startswith('{"id"')]
+    # the public's view once released (404 before)
+    assert [(v["kind"], v["delegation"]) for v in views] == [("holding", "CN")]

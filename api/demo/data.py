@@ -16,6 +16,7 @@ from models.case import CaseCreate, TimelineCreate
 from models.commitment import CommitmentCreate
 from models.dialogue import DelegationCreate, DialogueCreate
 from models.progress import ProgressCreate
+from models.release import ReleaseSet
 from models.response import (
     AssessmentCreate,
     GroupedResponseCreate,
@@ -124,6 +125,18 @@ class CommitmentItem:
 
 
 @dataclass
+class ReleaseItem:
+    """A delegation's joint release in a round: set by its official at `set_at`; what it
+    holds there becomes public at `data.release_at`."""
+
+    where: str
+    round: int
+    delegation: str
+    set_at: datetime
+    data: ReleaseSet
+
+
+@dataclass
 class DemoData:
     about: str
     slug: str
@@ -140,6 +153,7 @@ class DemoData:
     grouped_responses: list[GroupedResponseItem] = field(default_factory=list)
     benchmarks: list[BenchmarkItem] = field(default_factory=list)
     commitments: list[CommitmentItem] = field(default_factory=list)
+    releases: list[ReleaseItem] = field(default_factory=list)
 
     def one(self, role: Role, delegation: str | None = None) -> str:
         """The handle of the one account with this role (and delegation)."""
@@ -242,6 +256,7 @@ def load(text: str | None = None) -> DemoData:
     grouped_raw = top.pop("grouped_responses", [])
     benchmarks_raw = top.pop("benchmarks", [])
     commitments_raw = top.pop("commitments", [])
+    releases_raw = top.pop("releases", [])
     if top:
         raise DemoDataError(f"{FILE}: unknown keys {', '.join(sorted(top))}")
     data = DemoData(
@@ -287,7 +302,23 @@ def load(text: str | None = None) -> DemoData:
         data.grouped_responses.append(_grouped(data, n, dict(spec), refs))
     for n, spec in enumerate(commitments_raw):
         data.commitments.append(_commitment(data, n, dict(spec), refs))
+    for n, spec in enumerate(releases_raw):
+        data.releases.append(_release(data, n, dict(spec), codes))
     return data
+
+
+def _release(data: DemoData, n: int, raw: dict[str, Any], codes: set[str]) -> ReleaseItem:
+    where = f"releases[{n}]"
+    number, delegation, set_at = _take(raw, where, "round", "delegation", "set_at")
+    _ref(data.rounds, number, where, "round")
+    _ref(codes, delegation, where, "delegation")
+    return ReleaseItem(
+        where=where,
+        round=number,
+        delegation=delegation,
+        set_at=_instant(set_at, where),
+        data=check(ReleaseSet, raw, where),
+    )
 
 
 def _case(data: DemoData, key: str, raw: dict[str, Any]) -> CaseItem:

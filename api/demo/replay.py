@@ -18,6 +18,7 @@ from api.demo.data import (
     DemoData,
     DemoDataError,
     GroupedResponseItem,
+    ReleaseItem,
     ResponseItem,
     SubmissionItem,
 )
@@ -28,6 +29,7 @@ from api.services import (
     dialogues,
     grouped_responses,
     progress,
+    releases,
     responses,
     rounds,
     submissions,
@@ -92,6 +94,8 @@ def replay(session: Session, data: DemoData, *, password_hash: str) -> None:
         _benchmark(demo, benchmark)
     for commitment in data.commitments:
         _commitment(demo, commitment)
+    for release in data.releases:
+        _release(demo, release)
     demo.run()
 
 
@@ -304,3 +308,21 @@ def _progress(
 
     for entry in entries:
         demo.at(entry.at, entry.where, assess(entry))
+
+
+def _release(demo: _Replay, item: ReleaseItem) -> None:
+    """Set by the delegation's official; at the instant, released as `serve` would."""
+    session = demo.session
+
+    def schedule() -> None:
+        rnd = demo.rounds[item.round]
+        releases.schedule(
+            session,
+            rnd=rnd,
+            delegation=demo.delegations[item.delegation],
+            release_at=item.data.release_at,
+            official=demo.users[demo.data.one(Role.official, item.delegation)],
+        )
+
+    demo.at(item.set_at, item.where, schedule)
+    demo.at(item.data.release_at, item.where, lambda: releases.release_due(session))

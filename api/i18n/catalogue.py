@@ -421,6 +421,30 @@ MESSAGES: dict[str, dict[str, Any]] = {
     },
     # --- responses and assessments
     "response.not_found": {"en": "No such response.", "zh-Hans": "该回应不存在。"},
+    "response.held_unrated": {
+        "en": "The response is held for a joint release: assess it once it is public.",
+        "zh-Hans": "该回应正等待统一发布：请在其公开后再作评价。",
+    },
+    "release.no_delegation": {
+        "en": "No delegation with this code in the round's dialogue.",
+        "zh-Hans": "该轮对话中没有使用此代码的代表团。",
+    },
+    "release.own_delegation": {
+        "en": "Only officials of this delegation set its release.",
+        "zh-Hans": "只有该代表团的官员可以设定其发布时间。",
+    },
+    "release.see_own": {
+        "en": "Only officials of this delegation and moderators see its release.",
+        "zh-Hans": "只有该代表团的官员和审核员可以查看其发布安排。",
+    },
+    "release.in_future": {
+        "en": "The release instant must be in the future.",
+        "zh-Hans": "发布时间必须在未来。",
+    },
+    "release.within_30_days": {
+        "en": "The release instant may be at most 30 days ahead.",
+        "zh-Hans": "发布时间最多只能在30天之后。",
+    },
     "response.not_addressed": {
         "en": "This submission is not addressed to your delegation.",
         "zh-Hans": "这份提交材料的致送对象不包括贵代表团。",
@@ -509,6 +533,10 @@ PHRASES: dict[str, dict[str, Text]] = {
         "respond": {
             "en": "responding (after the session ends)",
             "zh-Hans": "作出回应（须待对话会议结束后）",
+        },
+        "schedule_release": {
+            "en": "scheduling a release (after the session ends)",
+            "zh-Hans": "设定发布时间（须待对话会议结束后）",
         },
         "set_benchmark": {
             "en": "setting a benchmark (before the session)",

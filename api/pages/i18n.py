@@ -169,6 +169,10 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "response.from": ("Response of {delegation}", "{delegation}的答复"),
     "no_response.from": ("No response from {delegation}", "{delegation}未答复"),
     "awaiting.from": ("Awaiting a response from {delegation}", "等待{delegation}答复"),
+    "scheduled.from": (
+        "A response from {delegation} is scheduled for release on",
+        "{delegation}的答复定于以下时间发布：",
+    ),
     "response.kind.answer": ("Answer", "回答"),
     "response.kind.holding": ("Holding reply (will answer later)", "暂缓答复（稍后回答）"),
     "response.kind.declined": ("Declined", "拒绝回答"),

@@ -306,8 +306,10 @@ def _round_page(request: Request, session: Session, reader: Reader, *, round_id:
 
 
 def _item(item: dict[str, Any], due_passed: bool) -> dict[str, Any]:
-    """A record item with, for each delegation addressed and silent, its silence."""
+    """A record item with, for each delegation addressed and silent, its silence (one
+    with a response scheduled for release is not silent)."""
     answered_by = {r["delegation"] for r in item["responses"]}
+    answered_by |= {s["delegation"] for s in item["scheduled"]}
     silent = [code for code in item["addressed_to"] if code not in answered_by]
     return {**item, "silent": silent, "due_passed": due_passed}
 

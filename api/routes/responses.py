@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, status
 from fastapi import Response as HttpResponse
 
-from api.deps import CurrentUser, Official, SessionDep
+from api.deps import CurrentUser, MaybeUser, Official, SessionDep
 from api.errors import error_responses
 from api.pagination import Page
 from api.routes.submissions import SubmissionDep
@@ -33,8 +33,21 @@ def response_by_id(response_id: uuid.UUID, session: SessionDep) -> Response:
 ResponseDep = Annotated[Response, Depends(response_by_id)]
 
 
+def visible_response(response: ResponseDep, viewer: MaybeUser) -> Response:
+    """The response, unless it is held for a joint release and the caller is not of its
+    delegation nor a moderator: then 404 before any other check, so nothing tells that
+    it exists."""
+    responses.require_visible(response=response, viewer=viewer)
+    return response
+
+
+VisibleResponse = Annotated[Response, Depends(visible_response)]
+
+
 def _view(session: SessionDep, response: Response, http: HttpResponse) -> ResponsePublic:
-    view = response_views.views(session, response_ids=[response.id])[response.submission_id][0]
+    # the callers have checked that the caller may see it, held for a release or not
+    views = response_views.views(session, response_ids=[response.id], held=True)
+    view = views[response.submission_id][0]
     http.headers["ETag"] = responses.etag(response, view)
     return view
 
@@ -55,7 +68,9 @@ def create_response(
     """Answer, hold or decline for your delegation, from the round's `ends_at` on.
 
     409 before the session ends, and for a second response from the same delegation
-    (revise that one instead).
+    (revise that one instead). With `embargo_until`, or while your delegation's release
+    instant for the round is ahead, the response is held until then: the public sees only
+    that it is `scheduled`.
     """
     response = responses.create(session, submission=submission, data=data, official=official)
     return _view(session, response, http)
@@ -64,9 +79,14 @@ def create_response(
 @router.get(
     "/responses/{response_id}", response_model=ResponsePublic, responses=error_responses(404, 422)
 )
-def read_response(response: ResponseDep, session: SessionDep, http: HttpResponse) -> ResponsePublic:
-    """A response's current text; its `ETag` can guard a revision with `If-Match`."""
-    responses.published_submission(session, response=response)
+def read_response(
+    response: ResponseDep, session: SessionDep, http: HttpResponse, viewer: MaybeUser
+) -> ResponsePublic:
+    """A response's current text; its `ETag` can guard a revision with `If-Match`.
+
+    A response held for a joint release is 404 to all but its delegation's officials
+    and moderators."""
+    responses.published_submission(session, response=response, viewer=viewer)
     return _view(session, response, http)
 
 
@@ -78,7 +98,7 @@ def read_response(response: ResponseDep, session: SessionDep, http: HttpResponse
 )
 def revise_response(
     data: RevisionCreate,
-    response: ResponseDep,
+    response: VisibleResponse,
     official: Official,
     session: SessionDep,
     http: HttpResponse,
@@ -87,7 +107,8 @@ def revise_response(
     """Correct a response openly: a new revision with a public reason; the old ones stay.
 
     With `If-Match` (the response's `ETag`), a revision based on a stale text is refused
-    with 412, so two officials cannot overwrite each other unseen.
+    with 412, so two officials cannot overwrite each other unseen. While the response is
+    held for a joint release, a revision replaces the draft silently (nothing was public).
     """
     responses.revise(session, response=response, data=data, official=official, if_match=if_match)
     return _view(session, response, http)
@@ -98,19 +119,22 @@ def revise_response(
     response_model=Page[RevisionPublic],
     responses=error_responses(404, 422),
 )
-def list_revisions(response: ResponseDep, session: SessionDep) -> Page[RevisionPublic]:
+def list_revisions(
+    response: ResponseDep, session: SessionDep, viewer: MaybeUser
+) -> Page[RevisionPublic]:
     """Every revision, oldest first, with its time and reason."""
-    return Page(items=revisions.views(responses.revisions(session, response=response)))
+    found = responses.revisions(session, response=response, viewer=viewer)
+    return Page(items=revisions.views(found))
 
 
 @router.post(
     "/responses/{response_id}/assessments",
     status_code=status.HTTP_201_CREATED,
     response_model=AssessmentPublic,
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(401, 403, 404, 409, 422),
 )
 def assess_response(
-    data: AssessmentCreate, response: ResponseDep, rater: CurrentUser, session: SessionDep
+    data: AssessmentCreate, response: VisibleResponse, rater: CurrentUser, session: SessionDep
 ) -> AssessmentPublic:
     """Rate a response (the submission's author, or a moderator): one per rater, replaceable.
     The public sees the counts, never the raters."""

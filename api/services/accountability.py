@@ -63,6 +63,12 @@ class TrendPoint(BaseModel):
         description="No response after the due date / addressed."
     )
     ratings: Ratings
+    scheduled: int = Field(
+        default=0, description="Responses held for a joint release, counted as holding."
+    )
+    released_late: int = Field(
+        default=0, description="Responses held for a joint release and released after the due date."
+    )
     repeat_cases_unresolved: int
     benchmarks_met: int
     benchmarks: int
@@ -238,6 +244,8 @@ def dialogue_scorecard(session: Session, *, dialogue: Dialogue) -> DialogueScore
                 answer_rate=round(answered / addressed, 4) if addressed else None,
                 no_response_rate=round(silent / addressed, 4) if addressed else None,
                 ratings=ratings,
+                scheduled=sum(d.scheduled for d in card.delegations),
+                released_late=sum(d.released_late for d in card.delegations),
                 repeat_cases_unresolved=card.cases.repeat_unimproved,
                 benchmarks_met=card.benchmarks.met,
                 benchmarks=sum(getattr(card.benchmarks, s.value) for s in ProgressStatus),

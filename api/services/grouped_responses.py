@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from api import clock
 from api.errors import Conflict, Forbidden, Unprocessable
-from api.services import events, rounds
+from api.services import events, releases, rounds
 from models.response import GroupedResponseCreate, Response, ResponseRevision, ResponseSubmission
 from models.round import Phase, Round
 from models.submission import Status, Submission, SubmissionAddressee
@@ -98,6 +98,9 @@ def create(
         responded_at=now,
         grouped=True,
     )
+    held = releases.hold_new(
+        session, response=response, round_id=rnd.id, embargo_until=data.embargo_until
+    )
     session.add(response)
     session.flush()
     for submission_id in members:
@@ -121,5 +124,6 @@ def create(
         )
     )
     session.flush()
-    events.response_published(session, response=response, event_type="response.published")
+    if not held:  # a held answer enters the record when it is released
+        events.response_published(session, response=response, event_type="response.published")
     return response

@@ -25,6 +25,7 @@ from models.response import (
     ResponseKind,
     ResponseRevision,
     ResponseSubmission,
+    is_public,
 )
 from models.round import Round
 from models.submission import Kind, Status, Submission, SubmissionAddressee, SubmissionTheme
@@ -37,6 +38,10 @@ class RecordFilters(BaseModel):
     delegation: str | None = None
     answered: bool | None = None
     q: str | None = None
+
+
+# A response held for a joint release is no answer yet (api/services/releases.py).
+_PUBLIC = is_public(col(Response.embargo_until), col(Response.released_at))
 
 
 def _current_answer_exists(delegation_code: sa.BindParameter[str] | None) -> sa.Exists:
@@ -54,6 +59,7 @@ def _current_answer_exists(delegation_code: sa.BindParameter[str] | None) -> sa.
         .where(
             col(ResponseSubmission.submission_id) == col(Submission.id),
             col(ResponseRevision.kind) == ResponseKind.answer,
+            _PUBLIC,
         )
     )
     if delegation_code is not None:
@@ -196,7 +202,19 @@ class DelegationScore(BaseModel):
     no_response: int = Field(
         description="Unanswered once `responses_due_at` has passed (0 before): silence."
     )
-    late: int = Field(description="Responses first given after `responses_due_at`.")
+    late: int = Field(
+        description="Responses first given after `responses_due_at`; a held response by "
+        "the instant it was released."
+    )
+    scheduled: int = Field(
+        default=0,
+        description="Of `holding`: responses held for a joint release, not yet public.",
+    )
+    released_late: int = Field(
+        default=0,
+        description="Of `late`: responses held for a joint release and released after "
+        "`responses_due_at`.",
+    )
     median_hours_to_answer: float | None = Field(
         description="From publication to the response, over responses now of kind `answer`."
     )
@@ -243,21 +261,36 @@ def scorecard(session: Session, *, rnd: Round) -> Scorecard:
     answered_one = col(Submission.id) == col(ResponseSubmission.submission_id)
     by_kind: dict[tuple[uuid.UUID, str], int] = {}
     late: dict[uuid.UUID, int] = {}
-    for delegation_id, kind, total, late_count in session.exec(
-        select(
-            Response.delegation_id,
-            ResponseRevision.kind,
+    released_late: dict[uuid.UUID, int] = {}
+    is_late = col(Response.responded_at) > rnd.responses_due_at
+    for delegation_id, kind, total, late_count, held_late in session.execute(
+        sa.select(
+            col(Response.delegation_id),
+            col(ResponseRevision.kind),
             sa.func.count(),
-            sa.func.sum(sa.case((col(Response.responded_at) > rnd.responses_due_at, 1), else_=0)),
+            sa.func.sum(sa.case((is_late, 1), else_=0)),
+            sa.func.sum(sa.case((is_late & col(Response.embargo_until).is_not(None), 1), else_=0)),
         )
         .join(ResponseSubmission, answers)
         .join(ResponseRevision, current)
         .join(Submission, answered_one)
-        .where(published)
+        .where(published, _PUBLIC)
         .group_by(col(Response.delegation_id), col(ResponseRevision.kind))
     ):
         by_kind[(delegation_id, kind)] = total
         late[delegation_id] = late.get(delegation_id, 0) + int(late_count or 0)
+        released_late[delegation_id] = released_late.get(delegation_id, 0) + int(held_late or 0)
+    # held for a joint release: the public knows only that they are scheduled, so they
+    # count as holding, whatever their kind, until released
+    scheduled = dict(
+        session.exec(
+            select(Response.delegation_id, sa.func.count())
+            .join(ResponseSubmission, answers)
+            .join(Submission, answered_one)
+            .where(published, ~_PUBLIC)
+            .group_by(col(Response.delegation_id))
+        ).all()
+    )
 
     # Median by window functions (SQLite and PostgreSQL alike): the middle one or two rows.
     seconds = _seconds_between(session, col(Response.responded_at), col(Submission.published_at))
@@ -273,7 +306,7 @@ def scorecard(session: Session, *, rnd: Round) -> Scorecard:
         .join(ResponseSubmission, answers)
         .join(ResponseRevision, current)
         .join(Submission, answered_one)
-        .where(published, col(ResponseRevision.kind) == ResponseKind.answer)
+        .where(published, _PUBLIC, col(ResponseRevision.kind) == ResponseKind.answer)
         .subquery()
     )
     medians = dict(
@@ -292,7 +325,7 @@ def scorecard(session: Session, *, rnd: Round) -> Scorecard:
         select(Response.delegation_id, AnswerAssessment.rating, sa.func.count())
         .join(Response, col(Response.id) == col(AnswerAssessment.response_id))
         .join(Submission, col(Submission.id) == col(Response.submission_id))
-        .where(published)
+        .where(published, _PUBLIC)
         .group_by(col(Response.delegation_id), col(AnswerAssessment.rating))
     ):
         ratings.setdefault(delegation_id, {})[rating] = total
@@ -300,7 +333,8 @@ def scorecard(session: Session, *, rnd: Round) -> Scorecard:
     scores = []
     for d in delegations:
         answered = by_kind.get((d.id, ResponseKind.answer.value), 0)
-        holding = by_kind.get((d.id, ResponseKind.holding.value), 0)
+        held = scheduled.get(d.id, 0)
+        holding = by_kind.get((d.id, ResponseKind.holding.value), 0) + held
         declined = by_kind.get((d.id, ResponseKind.declined.value), 0)
         total = addressed.get(d.id, 0)
         unanswered = total - answered - holding - declined
@@ -316,6 +350,8 @@ def scorecard(session: Session, *, rnd: Round) -> Scorecard:
                 unanswered=unanswered,
                 no_response=unanswered if due_passed else 0,
                 late=late.get(d.id, 0),
+                scheduled=held,
+                released_late=released_late.get(d.id, 0),
                 median_hours_to_answer=round(float(median) / 3600, 2)
                 if median is not None
                 else None,

@@ -9,7 +9,8 @@ from sqlmodel import Session, col, select
 from api import clock
 from api.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from api.permissions import Permission, can
-from api.services import events, rounds
+from api.services import events, releases, rounds
+from api.views import responses as response_views
 from models.response import (
     AnswerAssessment,
     AssessmentCreate,
@@ -50,10 +51,21 @@ def get_or_404(session: Session, *, response_id: uuid.UUID) -> Response:
     return response
 
 
-def published_submission(session: Session, *, response: Response) -> Submission:
-    """The response's submission; a response to an unpublished one does not exist publicly."""
+def require_visible(*, response: Response, viewer: User | None) -> None:
+    """404 for a response held for a joint release, but to its delegation's officials
+    and moderators."""
+    if not releases.may_see(viewer, response):
+        raise NotFound("No such response.")
+
+
+def published_submission(
+    session: Session, *, response: Response, viewer: User | None = None
+) -> Submission:
+    """The response's submission; a response to an unpublished one does not exist publicly,
+    nor does one held for a joint release, but to its delegation's officials and
+    moderators (`releases.may_see`)."""
     submission = session.get_one(Submission, response.submission_id)
-    if submission.status != Status.published:
+    if submission.status != Status.published or not releases.may_see(viewer, response):
         raise NotFound("No such response.")
     return submission
 
@@ -89,6 +101,9 @@ def create(
     response = Response(
         submission_id=submission.id, delegation_id=official.delegation_id, responded_at=now
     )
+    held = releases.hold_new(
+        session, response=response, round_id=rnd.id, embargo_until=data.embargo_until
+    )
     session.add(response)
     session.flush()
     session.add(
@@ -111,7 +126,8 @@ def create(
         )
     )
     session.flush()
-    events.response_published(session, response=response, event_type="response.published")
+    if not held:  # a held response enters the record when it is released
+        events.response_published(session, response=response, event_type="response.published")
     return response
 
 
@@ -124,9 +140,10 @@ def revise(
     if_match: str | None,
 ) -> Response:
     """Append a revision. Revisions never overwrite: with If-Match, a stale base is a 412."""
-    published_submission(session, response=response)
+    published_submission(session, response=response, viewer=official)
     if official.delegation_id != response.delegation_id:
-        # the response is public, so refusing hides nothing: 403, as for responding
+        # the response is public (or the caller a moderator), so refusing hides nothing:
+        # 403, as for responding
         raise Forbidden("Only the delegation that responded revises its response.")
     session.refresh(response, with_for_update=True)
     stale = if_match is not None and if_match.strip() != "*"
@@ -138,17 +155,16 @@ def revise(
             ResponseRevision.number == response.revision_count,
         )
     ).one()
-    kind = data.kind or ResponseKind(current.kind)
-    if kind == ResponseKind.declined:
-        reason_code = data.reason_code or (
-            ReasonCode(current.reason_code) if current.reason_code else None
+    if releases.held(response):
+        return _replace_draft(
+            session,
+            response=response,
+            current=current,
+            data=data,
+            official=official,
+            if_match=if_match,
         )
-        if reason_code is None:
-            raise Unprocessable("a declined response needs a reason_code")
-    elif data.reason_code is not None:
-        raise Unprocessable("reason_code is only for declined responses")
-    else:
-        reason_code = None
+    kind, reason_code = _kind_and_reason(current, data)
     response.revision_count += 1
     session.add(response)
     session.add(
@@ -169,8 +185,51 @@ def revise(
     return response
 
 
-def revisions(session: Session, *, response: Response) -> list[ResponseRevision]:
-    published_submission(session, response=response)
+def _kind_and_reason(
+    current: ResponseRevision, data: RevisionCreate
+) -> tuple[ResponseKind, ReasonCode | None]:
+    kind = data.kind or ResponseKind(current.kind)
+    if kind == ResponseKind.declined:
+        reason_code = data.reason_code or (
+            ReasonCode(current.reason_code) if current.reason_code else None
+        )
+        if reason_code is None:
+            raise Unprocessable("a declined response needs a reason_code")
+        return kind, reason_code
+    if data.reason_code is not None:
+        raise Unprocessable("reason_code is only for declined responses")
+    return kind, None
+
+
+def _replace_draft(
+    session: Session,
+    *,
+    response: Response,
+    current: ResponseRevision,
+    data: RevisionCreate,
+    official: User,
+    if_match: str | None,
+) -> Response:
+    """A held response is a draft nobody outside its delegation has seen: a revision
+    replaces its text in place, with no record-log entry and no new revision number.
+    Its revision number does not change, so If-Match must name the whole `ETag`."""
+    if if_match is not None and if_match.strip() != "*":
+        view = response_views.views(session, response_ids=[response.id], held=True)
+        if if_match.strip().removeprefix("W/") != etag(response, view[response.submission_id][0]):
+            raise PreconditionFailed("The response was revised since you read it; GET it again.")
+    kind, reason_code = _kind_and_reason(current, data)
+    current.kind, current.body, current.reason_code = kind, data.body, reason_code
+    current.language = data.language or current.language
+    current.official_id, current.created_at = official.id, clock.now()
+    session.add(current)
+    session.flush()
+    return response
+
+
+def revisions(
+    session: Session, *, response: Response, viewer: User | None = None
+) -> list[ResponseRevision]:
+    published_submission(session, response=response, viewer=viewer)
     return list(
         session.exec(
             select(ResponseRevision)
@@ -200,13 +259,15 @@ def assess(
     session: Session, *, response: Response, data: AssessmentCreate, rater: User
 ) -> AnswerAssessment:
     """The submission's author or a moderator rates a response; one per rater, replaceable."""
-    submission = published_submission(session, response=response)
+    submission = published_submission(session, response=response, viewer=rater)
     if (
         rater.id != submission.author_id
         and not can(rater.role, Permission.moderate)
         and not (response.grouped and _authored_a_member(session, response=response, user=rater))
     ):
         raise Forbidden("Only the submission's author and moderators assess its responses.")
+    if releases.held(response):
+        raise Conflict("The response is held for a joint release: assess it once it is public.")
     now = clock.now()
     existing = session.exec(
         select(AnswerAssessment).where(

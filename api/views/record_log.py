@@ -15,7 +15,7 @@ from models.response import Response
 from models.submission import Submission
 
 # Parts of a view that change without an event of their own (counts), left out of content.
-_VOLATILE = {"responses", "endorsement_count", "ratings"}
+_VOLATILE = {"responses", "scheduled", "endorsement_count", "ratings"}
 
 
 def _dump(view: Any, exclude: set[str] = _VOLATILE) -> dict[str, Any]:

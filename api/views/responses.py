@@ -7,7 +7,12 @@ validate them into `ResponsePublic` (pydantic parses the text).
 
 It reads a response once for each submission it answers (`ResponseSubmission`): a grouped
 answer shows under each of its submissions, with the others in `grouped_with` (read only
-for a grouped answer, so an ordinary response costs no more than a join by key)."""
+for a grouped answer, so an ordinary response costs no more than a join by key).
+
+A response held for a joint release (`models.response.is_public`) is in none of these
+reads but `views(..., held=True)`, which only its delegation's officials and moderators
+reach (api/services/responses.py); the public sees of it only `SCHEDULED`: the
+delegation and the instant."""
 
 import functools
 import uuid
@@ -23,6 +28,7 @@ from api.sql.json_text import UUID_TEXT, comma_joined, enum_text, instant_text, 
 from api.sql.prepared import Prepared, one_of, one_of_values
 from api.views.tables import rows_to_dicts, table
 from models.dialogue import Delegation
+from models.release import ScheduledResponse
 from models.response import (
     AnswerAssessment,
     Rating,
@@ -30,6 +36,7 @@ from models.response import (
     ResponsePublic,
     ResponseRevision,
     ResponseSubmission,
+    is_public,
 )
 from models.round import Round
 from models.submission import Status, Submission
@@ -134,21 +141,57 @@ PROJECTION = (
 )
 
 _VIEWS = TypeAdapter(list[ResponsePublic])
+PUBLIC = is_public(_RESPONSE.c.embargo_until, _RESPONSE.c.released_at)
 
 
 @functools.cache
-def _by(key: str, count: int) -> Prepared:
+def _by(key: str, count: int, held: bool = False) -> Prepared:
     """Current responses to `count` submissions (`key` "submission_id": one row for each
     that a response answers) or of `count` responses (`key` "id": one row each, under
-    the submission it names, `Response.submission_id`), given by their ids as text."""
+    the submission it names, `Response.submission_id`), given by their ids as text;
+    public ones only unless `held`."""
     if key == "submission_id":
-        return Prepared(PROJECTION.where(one_of(_LINK.c.submission_id, count, UUID_TEXT)))
-    return Prepared(
-        PROJECTION.where(
+        query = PROJECTION.where(one_of(_LINK.c.submission_id, count, UUID_TEXT))
+    else:
+        query = PROJECTION.where(
             one_of(_RESPONSE.c.id, count, UUID_TEXT),
             _LINK.c.submission_id == _RESPONSE.c.submission_id,
         )
+    return Prepared(query if held else query.where(PUBLIC))
+
+
+# What the public sees of a held response (`ScheduledResponse`): each submission it
+# answers, its delegation, the instant it is to be released.
+SCHEDULED = (
+    sa.select(
+        uuid_text(_LINK.c.submission_id).label("submission_id"),
+        _DELEGATION.c.code.label("delegation"),
+        instant_text(_RESPONSE.c.embargo_until).label("release_at"),
     )
+    .select_from(_LINK)
+    .join(_RESPONSE, _RESPONSE.c.id == _LINK.c.response_id)
+    .join(_DELEGATION, _DELEGATION.c.id == _RESPONSE.c.delegation_id)
+    .where(_RESPONSE.c.embargo_until.is_not(None), _RESPONSE.c.released_at.is_(None))
+    .order_by(_DELEGATION.c.code)
+)
+assert tuple(ScheduledResponse.model_fields) == ("delegation", "release_at"), "SCHEDULED"
+
+
+@functools.cache
+def _scheduled_by(count: int) -> Prepared:
+    return Prepared(SCHEDULED.where(one_of(_LINK.c.submission_id, count, UUID_TEXT)))
+
+
+def scheduled(session: Session, *, submission_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The held responses to the submissions given by their ids as text, as the fields of
+    `ScheduledResponse` by submission id: one query."""
+    if not submission_ids:
+        return {}
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    rows = _scheduled_by(len(submission_ids)).rows(session, one_of_values(submission_ids))
+    for submission_id, delegation, release_at in rows:
+        out[submission_id].append({"delegation": delegation, "release_at": release_at})
+    return out
 
 
 # A row of `PROJECTION` as `ResponsePublic`'s fields, the ratings counted in one dict.
@@ -181,14 +224,14 @@ def texts(session: Session, *, submission_ids: list[str]) -> Sequence[Sequence[A
 
 
 def views(
-    session: Session, *, response_ids: Sequence[uuid.UUID]
+    session: Session, *, response_ids: Sequence[uuid.UUID], held: bool = False
 ) -> dict[uuid.UUID, list[ResponsePublic]]:
     """Current responses (their latest revision), with their ratings, by submission id:
-    one query."""
+    one query. Held responses too only with `held` (their delegation's view)."""
     if not response_ids:
         return {}
     ids = [str(i) for i in response_ids]
-    rows = _by("id", len(ids)).rows(session, one_of_values(ids))
+    rows = _by("id", len(ids), held).rows(session, one_of_values(ids))
     return {
         uuid.UUID(sid): _VIEWS.validate_python(responses)
         for sid, responses in by_submission(rows).items()

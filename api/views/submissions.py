@@ -133,10 +133,14 @@ _LISTS = ("themes", "addressed_to")
 
 _PUBLIC_NAMES = tuple(name for name, _ in PUBLIC)
 _PRIVATE_ONLY = tuple(name for name, _ in PRIVATE)
-assert (*_PUBLIC_NAMES, "responses") == tuple(SubmissionPublic.model_fields), "PUBLIC out of step"
-assert (*_PUBLIC_NAMES, "responses", *_PRIVATE_ONLY) == tuple(SubmissionPrivate.model_fields), (
-    "PRIVATE out of step"
+# `responses` and `scheduled` come from `api.views.responses`
+_FROM_RESPONSES = ("responses", "scheduled")
+assert (*_PUBLIC_NAMES, *_FROM_RESPONSES) == tuple(SubmissionPublic.model_fields), (
+    "PUBLIC out of step"
 )
+assert (*_PUBLIC_NAMES, *_FROM_RESPONSES, *_PRIVATE_ONLY) == tuple(
+    SubmissionPrivate.model_fields
+), "PRIVATE out of step"
 _ID = _PUBLIC_NAMES.index("id")
 
 
@@ -157,10 +161,11 @@ def view_query() -> sa.Select[Any]:
 
 def _shaper(private: bool) -> RowsToDicts:
     """Rows of the projection (with `PRIVATE` if `private`) as dicts in the model's field
-    order, `extra` being the responses by submission id (text)."""
+    order, `extra` being the responses and the scheduled ones, each by submission id (text)."""
     names = _PUBLIC_NAMES + (_PRIVATE_ONLY if private else ())
     fields = [(name, f"_split({name})" if name in _LISTS else name) for name in _PUBLIC_NAMES]
-    fields.append(("responses", "extra.get(id, [])"))
+    fields.append(("responses", "extra[0].get(id, [])"))
+    fields.append(("scheduled", "extra[1].get(id, [])"))
     fields += [(name, name) for name in _PRIVATE_ONLY if private]
     return rows_to_dicts(names, fields, {"_split": _split})
 
@@ -169,17 +174,23 @@ _SHAPE = {False: _shaper(False), True: _shaper(True)}
 
 
 def _shape(
-    rows: Sequence[Sequence[Any]], answers: dict[str, list[dict[str, Any]]], *, private: bool
+    rows: Sequence[Sequence[Any]],
+    answers: dict[str, list[dict[str, Any]]],
+    scheduled: dict[str, list[dict[str, Any]]],
+    *,
+    private: bool,
 ) -> list[dict[str, Any]]:
-    return _SHAPE[private](rows, answers)
+    return _SHAPE[private](rows, (answers, scheduled))
 
 
 def record_fields(session: Session, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
     """The fields of the public views of rows of `view_query()`, as plain dicts in
     `SubmissionPublic`'s field order, ids and instants as text, with their current
     responses (one query, by the very ids of the rows)."""
-    answers = responses.texts(session, submission_ids=[row[_ID] for row in rows])
-    return _shape(rows, responses.by_submission(answers), private=False)
+    ids = [row[_ID] for row in rows]
+    answers = responses.texts(session, submission_ids=ids)
+    scheduled = responses.scheduled(session, submission_ids=ids)
+    return _shape(rows, responses.by_submission(answers), scheduled, private=False)
 
 
 @functools.cache
@@ -199,7 +210,8 @@ def view_fields(
     private = view == View.private
     rows = _by_ids(len(ids), private).rows(session, one_of_values(ids))
     answers = responses.by_submission(responses.texts(session, submission_ids=ids))
-    shaped = {fields["id"]: fields for fields in _shape(rows, answers, private=private)}
+    scheduled = responses.scheduled(session, submission_ids=ids)
+    shaped = {fields["id"]: fields for fields in _shape(rows, answers, scheduled, private=private)}
     return [shaped[sid] for sid in ids]
 
 
@@ -231,6 +243,7 @@ def created_view(
         ),
         "endorsement_count": 0,
         "responses": [],
+        "scheduled": [],
     }
     fields = {
         name: computed[name] if name in computed else getattr(submission, name)

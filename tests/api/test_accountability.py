@@ -379,6 +379,8 @@ def delegation(
         "unanswered": unanswered,
         "no_response": no_response,
         "late": late,
+        "scheduled": 0,
+        "released_late": 0,
         "median_hours_to_answer": median,
         "ratings": rated,
     }
@@ -585,6 +587,8 @@ def test_dialogue_scorecard_trend(client, history):
                 "answer_rate": 0.5,  # (3 + 2) / 10
                 "no_response_rate": 0.3,  # (2 + 1) / 10
                 "ratings": ratings(satisfactory=2, partial=1, evasive=1, non_responsive=1),
+                "scheduled": 0,
+                "released_late": 0,
                 "repeat_cases_unresolved": 0,
                 "benchmarks_met": 1,
                 "benchmarks": 3,
@@ -597,6 +601,8 @@ def test_dialogue_scorecard_trend(client, history):
                 "answer_rate": 0.4286,  # (2 + 1) / 7
                 "no_response_rate": 0.2857,  # (2 + 0) / 7
                 "ratings": ratings(satisfactory=1, partial=1, evasive=1, non_responsive=2),
+                "scheduled": 0,
+                "released_late": 0,
                 "repeat_cases_unresolved": 2,
                 "benchmarks_met": 1,
                 "benchmarks": 4,
@@ -609,6 +615,8 @@ def test_dialogue_scorecard_trend(client, history):
                 "answer_rate": 0.2857,  # (1 + 1) / 7
                 "no_response_rate": 0.0,  # responses are not due yet
                 "ratings": ratings(satisfactory=1, partial=1, non_responsive=1),
+                "scheduled": 0,
+                "released_late": 0,
                 "repeat_cases_unresolved": 2,
                 "benchmarks_met": 2,
                 "benchmarks": 3,

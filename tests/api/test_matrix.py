@@ -267,6 +267,38 @@ def assess_response(make: Factory) -> Call:
     )
 
 
+def _held(make: Factory, *, phase: Phase = Phase.accepting_responses) -> tuple[Any, ...]:
+    """Like `_answered`, but CN's response is held for a joint release a day ahead."""
+    rnd, author, submission, response, cn = _answered(make, phase=phase)
+    response.embargo_until = clock.now() + 24 * HOUR
+    make.session.add(response)
+    make.session.commit()
+    return rnd, author, submission, response, cn
+
+
+def _release(method: str, phase: Phase = Phase.accepting_responses) -> Callable[[Factory], Call]:
+    def arrange(make: Factory) -> Call:
+        rnd = make.round(phase=phase)
+        body = {"release_at": _z(clock.now() + 24 * HOUR)} if method == "PUT" else None
+        return Call(
+            method,
+            f"{API}/rounds/{rnd.id}/delegations/CN/release",
+            body,
+            callers={OWNER: make.official(rnd, "CN"), ANOTHER_OWNER: make.official(rnd, "US")},
+        )
+
+    return arrange
+
+
+def _held_action(method: str, suffix: str, body: dict[str, Any] | None) -> Callable[..., Call]:
+    def arrange(make: Factory) -> Call:
+        rnd, author, _submission, response, cn = _held(make)
+        callers = {OWNER: cn, ANOTHER_OWNER: make.official(rnd, "US"), ACTIVIST: author}
+        return Call(method, f"{API}/responses/{response.id}{suffix}", body, callers=callers)
+
+    return arrange
+
+
 def read_audit_log(make: Factory) -> Call:
     return Call("GET", f"{API}/audit")
 
@@ -577,6 +609,40 @@ MATRIX: dict[str, tuple[Callable[[Factory], Call], dict[str, int]]] = {
         {ANONYMOUS: 401, ACTIVIST: 403, OWNER: 201, ANOTHER_OWNER: 403, MODERATOR: 201, ADMIN: 201},
     ),
     **{name: (_public_read(template), ALL_200) for name, template in PUBLIC_READS.items()},
+    # A joint release: the delegation's officials set it; a held response is hidden (404)
+    # from all but them and moderators, who may read it but neither revise nor rate it.
+    "schedule-release": (
+        _release("PUT"),
+        {ANONYMOUS: 401, ACTIVIST: 403, OWNER: 200, ANOTHER_OWNER: 403, MODERATOR: 403, ADMIN: 403},
+    ),
+    "release-now": (
+        _release("DELETE"),
+        {ANONYMOUS: 401, ACTIVIST: 403, OWNER: 200, ANOTHER_OWNER: 403, MODERATOR: 403, ADMIN: 403},
+    ),
+    "read-release": (
+        _release("GET"),
+        {ANONYMOUS: 401, ACTIVIST: 403, OWNER: 200, ANOTHER_OWNER: 403, MODERATOR: 200, ADMIN: 200},
+    ),
+    "schedule-release-in-session": (
+        _release("PUT", Phase.in_session),
+        {ANONYMOUS: 401, ACTIVIST: 403, OWNER: 409, ANOTHER_OWNER: 403, MODERATOR: 403, ADMIN: 403},
+    ),
+    "read-held-response": (
+        _held_action("GET", "", None),
+        {ANONYMOUS: 404, ACTIVIST: 404, OWNER: 200, ANOTHER_OWNER: 404, MODERATOR: 200, ADMIN: 200},
+    ),
+    "list-held-revisions": (
+        _held_action("GET", "/revisions", None),
+        {ANONYMOUS: 404, ACTIVIST: 404, OWNER: 200, ANOTHER_OWNER: 404, MODERATOR: 200, ADMIN: 200},
+    ),
+    "revise-held-response": (
+        _held_action("POST", "/revisions", {"body": "Draft two.", "reason": "Draft."}),
+        {ANONYMOUS: 404, ACTIVIST: 404, OWNER: 201, ANOTHER_OWNER: 404, MODERATOR: 403, ADMIN: 403},
+    ),
+    "assess-held-response": (
+        _held_action("POST", "/assessments", {"rating": "evasive"}),
+        {ANONYMOUS: 404, ACTIVIST: 404, OWNER: 403, ANOTHER_OWNER: 404, MODERATOR: 409, ADMIN: 409},
+    ),
 }
 
 # Cells where the code answers otherwise than DESIGN.md, awaiting the lead's ruling. Strict:

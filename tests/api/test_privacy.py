@@ -12,7 +12,7 @@ import itertools
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from models.audit import AuditEntry
-from models.round import Phase
+from models.round import Phase, Round
 from models.submission import Submission
 from models.user import Role, User
 from tests.factories import PASSWORD, Factory, window
@@ -68,6 +68,9 @@ class Actor:
 
     def get(self, path: str, **kw: Any) -> httpx.Response:
         return self.client.get(API + path, headers=self.headers, **kw)
+
+    def put(self, path: str, body: dict[str, Any], status: int = 200) -> Any:
+        return _ok(self.client.put(API + path, json=body, headers=self.headers), status)
 
     def patch(self, path: str, body: dict[str, Any], if_match: str) -> Any:
         headers = {**self.headers, "If-Match": if_match}
@@ -179,6 +182,9 @@ def scenario(client: TestClient, make: Factory, db: Session) -> Scenario:
         "grouped-all-2": submit(
             handle_author, "GroupedAllTitle-9e1b", "GroupedAllBody-9e1b", attribution="handle"
         ),
+        # answered by CN with a response held for a joint release: the public sees only
+        # that it is scheduled, never its text, its id or its kind
+        "held": submit(handle_author, "Lawyers' families", "Are the families told?"),
         "pending": submit(
             org_author,
             "PendingTitle-5f8e",
@@ -192,7 +198,7 @@ def scenario(client: TestClient, make: Factory, db: Session) -> Scenario:
         body = {"decision": decision, **({"reason": reason} if reason else {})}
         moderator.post(f"/submissions/{s[label]}/moderation", body, status=200)
 
-    for label in ("anonymous", "handle", "organisation", "removed", "withdrawn"):
+    for label in ("anonymous", "handle", "organisation", "removed", "withdrawn", "held"):
         moderate(label, "publish")
     for label in ("grouped-kept", "grouped-gone", "grouped-all-1", "grouped-all-2"):
         moderate(label, "publish")
@@ -227,6 +233,12 @@ def scenario(client: TestClient, make: Factory, db: Session) -> Scenario:
         r[key] = str(
             cn.post(f"/rounds/{round_id}/grouped-responses", {**payload, "body": body})["id"]
         )
+    # CN's release instant for the round holds what it posts next; a revision before the
+    # release replaces the draft silently
+    held_until = _z(datetime.now(UTC) + timedelta(days=2))
+    cn.put(f"/rounds/{round_id}/delegations/CN/release", {"release_at": held_until})
+    held = respond(cn, "held", "declined", "HeldAnswer-5c2d", reason_code="other")
+    cn.post(f"/responses/{held}/revisions", {"body": "HeldRevision-7e3a", "reason": "Draft."})
     tag = cn.get(f"/responses/{r['anonymous']}").headers["ETag"]
     cn.post(
         f"/responses/{r['anonymous']}/revisions",
@@ -284,6 +296,9 @@ def scenario(client: TestClient, make: Factory, db: Session) -> Scenario:
             "grouped members' titles": "GroupedAllTitle-",
             "grouped members' bodies": "GroupedAllBody-",
             "grouped answer to none left": "GroupedAnswerGone-7f3a",
+            "held answer": "HeldAnswer-5c2d",
+            "held revision": "HeldRevision-7e3a",
+            "held response's id": held,
             "rejected submission's id": s["rejected"],
             "pending submission's id": s["pending"],
         }
@@ -332,6 +347,7 @@ def _query_values(sc: Scenario) -> dict[str, list[str]]:
     searches = ["律师", "Guangzhou", "lawyers"]
     # searching for a secret must find nothing, and must not echo it back either
     searches += ["WithdrawnTitle", "RemovedBody", "PendingTitle", "RejectedTitle", "PendingOrg"]
+    searches += ["HeldAnswer", "HeldRevision"]
     return {
         "q": searches,
         "theme": ["labour-rights", "xinjiang"],
@@ -497,6 +513,7 @@ def test_attribution_shows_what_it_allows_and_secrets_exist_where_they_may_be_se
         s["handle"]: "HandleAuthor-2b7d",
         s["organisation"]: ORGANISATION,
         s["grouped-kept"]: None,
+        s["held"]: None,
     }
     # the grouped answer stays for the member left, and names no other
     (kept,) = [i for i in record if i["id"] == s["grouped-kept"]]
@@ -504,11 +521,20 @@ def test_attribution_shows_what_it_allows_and_secrets_exist_where_they_may_be_se
         (scenario.responses["grouped-kept"], [])
     ]
     assert client.get(f"{API}/responses/{scenario.responses['grouped-gone']}").status_code == 404
+    held = next(i for i in record if i["id"] == s["held"])
+    assert held["responses"] == []
+    assert [d["delegation"] for d in held["scheduled"]] == ["CN"]
     revisions = client.get(f"{API}/responses/{scenario.responses['anonymous']}/revisions")
     assert [i["reason"] for i in revisions.json()["items"]] == [None, "More precise."]
 
     # The secrets are real: those allowed to see them do.
     users = scenario.users
+    held_id = scenario.secrets["held response's id"]
+    cn_official = make.official(make.session.get_one(Round, uuid.UUID(scenario.round_id)), "CN")
+    for viewer in (users["moderator"], cn_official):
+        draft = client.get(f"{API}/responses/{held_id}", headers=make.headers(viewer))
+        assert draft.status_code == 200 and draft.json()["body"] == "HeldRevision-7e3a"
+        assert draft.json()["revision_count"] == 1
     mine = client.get(f"{API}/me/submissions", headers=make.headers(users["anonymous author"]))
     assert REJECT_REASON in mine.text
     # a withdrawn text is erased: its author sees that it was withdrawn, not the text

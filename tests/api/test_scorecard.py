@@ -144,6 +144,8 @@ def test_every_figure_of_a_concluded_round(client, known_round):
         "unanswered": 2,
         "no_response": 2,
         "late": 2,
+        "scheduled": 0,
+        "released_late": 0,
         "median_hours_to_answer": 4.0,
         "ratings": {"satisfactory": 1, "partial": 1, "evasive": 1, "non_responsive": 0},
     }
@@ -157,6 +159,8 @@ def test_every_figure_of_a_concluded_round(client, known_round):
         "unanswered": 1,
         "no_response": 1,
         "late": 0,
+        "scheduled": 0,
+        "released_late": 0,
         "median_hours_to_answer": 4.25,  # the mean of 2.5 and 6
         "ratings": {"satisfactory": 1, "partial": 0, "evasive": 0, "non_responsive": 1},
     }
@@ -170,6 +174,8 @@ def test_every_figure_of_a_concluded_round(client, known_round):
         "unanswered": 0,
         "no_response": 0,
         "late": 0,
+        "scheduled": 0,
+        "released_late": 0,
         "median_hours_to_answer": None,
         "ratings": NO_RATINGS,
     }

@@ -5,8 +5,8 @@ delegation) so that a delegation answers a submission once, alone or in a group;
 written from `response` as it stands.
 
 Revision ID: 0010
-Revises: 0008
-Create Date: 2026-12-07 02:00:00
+Revises: 0009
+Create Date: 2026-12-07 02:10:00
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
