@@ -17,6 +17,7 @@ from models import (  # noqa: F401  (registers tables)
     search,
     submission,
     theme,
+    translation,
     user,
 )
 

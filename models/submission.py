@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from models.base import Strict, enum_field, id_field, instant_field
 from models.response import ResponsePublic
+from models.translation import SubmissionTranslationPublic
 from models.types import Body, LanguageTag, Line, Note, Slug, Title
 
 
@@ -181,6 +182,13 @@ class SubmissionPublic(BaseModel):
     published_at: datetime | None
     endorsement_count: int
     responses: list[ResponsePublic]
+    authoritative_language: str = PField(
+        description="The language of the authoritative text: always `language`, the original."
+    )
+    translations: list[SubmissionTranslationPublic] = PField(
+        description="Every translation; the one in the language asked for (`?lang=`, else "
+        "`Accept-Language`) first."
+    )
 
 
 class SubmissionPrivate(SubmissionPublic):

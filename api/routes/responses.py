@@ -11,6 +11,7 @@ from api.errors import error_responses
 from api.pagination import Page
 from api.routes.submissions import SubmissionDep
 from api.services import responses
+from api.text_language import PreferredText
 from api.views import responses as response_views
 from api.views import revisions
 from models.response import (
@@ -33,10 +34,18 @@ def response_by_id(response_id: uuid.UUID, session: SessionDep) -> Response:
 ResponseDep = Annotated[Response, Depends(response_by_id)]
 
 
-def _view(session: SessionDep, response: Response, http: HttpResponse) -> ResponsePublic:
-    view = response_views.views(session, response_ids=[response.id])[response.submission_id][0]
+def _view(
+    session: SessionDep, response: Response, http: HttpResponse, preferred: str | None = None
+) -> ResponsePublic:
+    view = response_views.views(
+        session, response_ids=[response.id], translated=True, preferred=preferred
+    )[response.submission_id][0]
     http.headers["ETag"] = responses.etag(response, view)
     return view
+
+
+# the view a write about a response answers with (api/routes/translations.py)
+response_view = _view
 
 
 @router.post(
@@ -64,10 +73,13 @@ def create_response(
 @router.get(
     "/responses/{response_id}", response_model=ResponsePublic, responses=error_responses(404, 422)
 )
-def read_response(response: ResponseDep, session: SessionDep, http: HttpResponse) -> ResponsePublic:
-    """A response's current text; its `ETag` can guard a revision with `If-Match`."""
+def read_response(
+    response: ResponseDep, session: SessionDep, http: HttpResponse, preferred: PreferredText
+) -> ResponsePublic:
+    """A response's current text, with its translations; its `ETag` can guard a revision
+    with `If-Match`."""
     responses.published_submission(session, response=response)
-    return _view(session, response, http)
+    return _view(session, response, http, preferred)
 
 
 @router.post(

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from api import clock
 from api.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from api.permissions import Permission, can
-from api.services import events, rounds
+from api.services import events, rounds, translations
 from models.response import (
     AnswerAssessment,
     AssessmentCreate,
@@ -157,6 +157,7 @@ def revise(
     )
     session.flush()
     events.response_published(session, response=response, event_type="response.revised")
+    translations.revised(session, response=response)
     return response
 
 

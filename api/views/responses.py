@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from api.sql.json_text import UUID_TEXT, enum_text, instant_text, uuid_text
 from api.sql.prepared import Prepared, one_of, one_of_values
+from api.views import translations
 from api.views.tables import rows_to_dicts, table
 from models.dialogue import Delegation
 from models.response import AnswerAssessment, Rating, Response, ResponsePublic, ResponseRevision
@@ -61,7 +62,11 @@ COLUMNS: tuple[tuple[str, Any], ...] = (
     ("late", _RESPONSE.c.responded_at > _ROUND.c.responses_due_at),
 )
 _NAMES = tuple(name for name, _ in COLUMNS)
-assert (*_NAMES, "ratings") == tuple(ResponsePublic.model_fields), "COLUMNS out of step"
+# `authoritative_language` and `translations` are filled in by `api.views.translations`
+_TRANSLATED = ("authoritative_language", "translations")
+assert (*_NAMES, "ratings", *_TRANSLATED) == tuple(ResponsePublic.model_fields), (
+    "COLUMNS out of step"
+)
 
 PROJECTION = (
     sa.select(
@@ -93,7 +98,15 @@ def _by(key: str, count: int) -> Prepared:
 # A row of `PROJECTION` as `ResponsePublic`'s fields, the ratings as one dict.
 _RATINGS_DICT = "{" + ", ".join(f"{rating!r}: {rating}" for rating in _RATINGS) + "}"
 _SHAPE = rows_to_dicts(
-    (*_NAMES, *_RATINGS), [*((name, name) for name in _NAMES), ("ratings", _RATINGS_DICT)], {}
+    (*_NAMES, *_RATINGS),
+    [
+        *((name, name) for name in _NAMES),
+        ("ratings", _RATINGS_DICT),
+        # the original's, until a translation says otherwise
+        ("authoritative_language", "language"),
+        ("translations", "[]"),
+    ],
+    {},
 )
 
 
@@ -116,15 +129,20 @@ def texts(session: Session, *, submission_ids: list[str]) -> Sequence[Sequence[A
 
 
 def views(
-    session: Session, *, response_ids: Sequence[uuid.UUID]
+    session: Session,
+    *,
+    response_ids: Sequence[uuid.UUID],
+    translated: bool = False,
+    preferred: str | None = None,
 ) -> dict[uuid.UUID, list[ResponsePublic]]:
     """Current responses (their latest revision), with their ratings, by submission id:
-    one query."""
+    one query; with `translated`, their translations too (one more, the language
+    `preferred` first)."""
     if not response_ids:
         return {}
     ids = [str(i) for i in response_ids]
     rows = _by("id", len(ids)).rows(session, one_of_values(ids))
-    return {
-        uuid.UUID(sid): _VIEWS.validate_python(responses)
-        for sid, responses in by_submission(rows).items()
-    }
+    shaped = by_submission(rows)
+    if translated:
+        translations.for_responses(session, shaped, preferred=preferred)
+    return {uuid.UUID(sid): _VIEWS.validate_python(responses) for sid, responses in shaped.items()}

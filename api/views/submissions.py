@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from api.sql.json_text import UUID_TEXT, comma_joined, enum_text, instant_text, uuid_text
 from api.sql.prepared import Prepared, one_of, one_of_values
-from api.views import responses
+from api.views import responses, translations
 from api.views.tables import RowsToDicts, rows_to_dicts, table
 from models.dialogue import Delegation
 from models.submission import (
@@ -133,10 +133,14 @@ _LISTS = ("themes", "addressed_to")
 
 _PUBLIC_NAMES = tuple(name for name, _ in PUBLIC)
 _PRIVATE_ONLY = tuple(name for name, _ in PRIVATE)
-assert (*_PUBLIC_NAMES, "responses") == tuple(SubmissionPublic.model_fields), "PUBLIC out of step"
-assert (*_PUBLIC_NAMES, "responses", *_PRIVATE_ONLY) == tuple(SubmissionPrivate.model_fields), (
-    "PRIVATE out of step"
+# filled in by `api.views.translations` (the original's language, none, until then)
+_TRANSLATED = ("authoritative_language", "translations")
+assert (*_PUBLIC_NAMES, "responses", *_TRANSLATED) == tuple(SubmissionPublic.model_fields), (
+    "PUBLIC out of step"
 )
+assert (*_PUBLIC_NAMES, "responses", *_TRANSLATED, *_PRIVATE_ONLY) == tuple(
+    SubmissionPrivate.model_fields
+), "PRIVATE out of step"
 _ID = _PUBLIC_NAMES.index("id")
 
 
@@ -161,6 +165,7 @@ def _shaper(private: bool) -> RowsToDicts:
     names = _PUBLIC_NAMES + (_PRIVATE_ONLY if private else ())
     fields = [(name, f"_split({name})" if name in _LISTS else name) for name in _PUBLIC_NAMES]
     fields.append(("responses", "extra.get(id, [])"))
+    fields += [("authoritative_language", "language"), ("translations", "[]")]
     fields += [(name, name) for name in _PRIVATE_ONLY if private]
     return rows_to_dicts(names, fields, {"_split": _split})
 
@@ -174,12 +179,20 @@ def _shape(
     return _SHAPE[private](rows, answers)
 
 
-def record_fields(session: Session, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+def record_fields(
+    session: Session, rows: Sequence[Sequence[Any]], *, preferred: str | None = None
+) -> list[dict[str, Any]]:
     """The fields of the public views of rows of `view_query()`, as plain dicts in
     `SubmissionPublic`'s field order, ids and instants as text, with their current
-    responses (one query, by the very ids of the rows)."""
-    answers = responses.texts(session, submission_ids=[row[_ID] for row in rows])
-    return _shape(rows, responses.by_submission(answers), private=False)
+    responses and the translations of both (a query each, by the very ids of the rows;
+    the translation in the language `preferred` first)."""
+    ids = [row[_ID] for row in rows]
+    answers = responses.texts(session, submission_ids=ids)
+    shaped = _shape(rows, responses.by_submission(answers), private=False)
+    translations.attach(
+        shaped, translations.texts(session, submission_ids=ids), preferred=preferred
+    )
+    return shaped
 
 
 @functools.cache
@@ -189,10 +202,14 @@ def _by_ids(count: int, private: bool) -> Prepared:
 
 
 def view_fields(
-    session: Session, submissions: Sequence[Submission], *, view: View
+    session: Session,
+    submissions: Sequence[Submission],
+    *,
+    view: View,
+    preferred: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The fields of the views of submissions, in the order given, as plain dicts: two
-    queries (the projection, the responses) for a page of any size."""
+    """The fields of the views of submissions, in the order given, as plain dicts: three
+    queries (the projection, the responses, the translations) for a page of any size."""
     if not submissions:
         return []
     ids = [str(s.id) for s in submissions]
@@ -200,7 +217,11 @@ def view_fields(
     rows = _by_ids(len(ids), private).rows(session, one_of_values(ids))
     answers = responses.by_submission(responses.texts(session, submission_ids=ids))
     shaped = {fields["id"]: fields for fields in _shape(rows, answers, private=private)}
-    return [shaped[sid] for sid in ids]
+    ordered = [shaped[sid] for sid in ids]
+    translations.attach(
+        ordered, translations.texts(session, submission_ids=ids), preferred=preferred
+    )
+    return ordered
 
 
 _PUBLIC_VIEWS = TypeAdapter(list[SubmissionPublic])
@@ -208,10 +229,14 @@ _PRIVATE_VIEWS = TypeAdapter(list[SubmissionPrivate])
 
 
 def views(
-    session: Session, submissions: Sequence[Submission], *, view: View
+    session: Session,
+    submissions: Sequence[Submission],
+    *,
+    view: View,
+    preferred: str | None = None,
 ) -> list[SubmissionPublic]:
     """The views of submissions (`view_fields`), validated in one call."""
-    fields = view_fields(session, submissions, view=view)
+    fields = view_fields(session, submissions, view=view, preferred=preferred)
     if view == View.private:
         return list(_PRIVATE_VIEWS.validate_python(fields))
     return _PUBLIC_VIEWS.validate_python(fields)
@@ -231,6 +256,8 @@ def created_view(
         ),
         "endorsement_count": 0,
         "responses": [],
+        "authoritative_language": submission.language,
+        "translations": [],
     }
     fields = {
         name: computed[name] if name in computed else getattr(submission, name)
