@@ -401,3 +401,26 @@ def test_a_pending_submissions_translation_cannot_exist_publicly(client, make):
         headers=make.headers(make.user(Role.activist)),
     )
     assert_problem(r, 404)
+
+
+def test_the_submission_page_shows_the_translations_and_which_text_is_authoritative(
+    client, make, answered
+):
+    w, submission, response_id = answered
+    _translate_both(client, make, w, submission, response_id)
+    _put(client, make, w.cn, f"/responses/{response_id}/authoritative", {"language": "zh-Hans"})
+    english = ok_page(client, f"/record/submissions/{submission.id}")
+    assert ZH_BODY in english and ZH_ANSWER in english
+    assert "Translated by the author" in english and "Translated by the delegation" in english
+    assert "The authoritative text is the one in zh-Hans." in english
+    # the original first for an English reader, the Chinese translation first for a Chinese one
+    assert english.index("Where are the detained") < english.index(ZH_BODY)
+    chinese = ok_page(client, f"/record/submissions/{submission.id}", lang="zh-Hans")
+    assert chinese.index(ZH_BODY) < chinese.index("Where are the detained")
+    assert "由代表团翻译" in chinese and "权威文本" in chinese
+
+
+def ok_page(client, path: str, **params: str) -> str:
+    r = client.get(path, params=params)
+    assert r.status_code == 200, r.text
+    return r.text
