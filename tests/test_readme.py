@@ -88,4 +88,10 @@ def test_the_readme_round_runs_against_a_live_server(database_url: str, tmp_path
     assert item["body"] == "维权律师被拘留：他们在哪里？"  # found by the Chinese query
     (answer,) = item["responses"]
     assert answer["body"] == "They are held in Beijing; families may visit."
+    # the translations: the question's into English, the answer's the authoritative text
+    assert [(t["language"], t["translated_by"]) for t in item["translations"]] == [("en", "author")]
+    assert answer["authoritative_language"] == "zh-Hans"
+    assert [(t["language"], t["authoritative"]) for t in answer["translations"]] == [
+        ("zh-Hans", True)
+    ]
     assert lines[-1].startswith("OK: ") and lines[-1].endswith("the checkpoint signature is valid")
