@@ -93,11 +93,22 @@ def _submission_themes(conn: sa.Connection, ids: Sequence[Any]) -> dict[Any, lis
     return _links(conn, _SUBMISSION_THEME, "submission_id", _THEME, "theme_id", "slug", ids)
 
 
+def _has_translations(conn: sa.Connection) -> bool:
+    """Whether the `translation` table is there: not yet while an older migration (0008)
+    builds the index. Once seen, remembered on the connection."""
+    if conn.info.get("civic_translation_table"):
+        return True
+    found = sa.inspect(conn).has_table(_TRANSLATION.name)
+    if found:
+        conn.info["civic_translation_table"] = True
+    return found
+
+
 def _translated(conn: sa.Connection, object_type: str, ids: Sequence[Any]) -> dict[Any, str]:
     """The translations of these objects, each object's as one text (titles and bodies),
     added to its entry: a submission in English is found by a Chinese query too."""
     found: dict[Any, list[str]] = defaultdict(list)
-    if ids:
+    if ids and _has_translations(conn):
         rows = conn.execute(
             sa.select(_TRANSLATION.c.object_id, _TRANSLATION.c.title, _TRANSLATION.c.body)
             .where(_TRANSLATION.c.object_type == object_type, _TRANSLATION.c.object_id.in_(ids))

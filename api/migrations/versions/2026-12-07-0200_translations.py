@@ -72,3 +72,5 @@ def downgrade() -> None:
         batch_op.drop_index("uq_translation_authoritative")
         batch_op.drop_index(batch_op.f("ix_translation_submission_id"))
     op.drop_table("translation")
+    # the search index remembers the table on the connection (api/search/index.py)
+    op.get_bind().info.pop("civic_translation_table", None)
