@@ -34,6 +34,7 @@ from models.submission import (
     SubmissionTheme,
 )
 from models.theme import Theme
+from models.translation import Translation
 from models.user import User
 
 
@@ -128,6 +129,19 @@ PRIVATE: tuple[tuple[str, Any], ...] = (
     ("created_at", instant_text(_SUBMISSION.c.created_at)),
     ("updated_at", instant_text(_SUBMISSION.c.updated_at)),
 )
+# Whether any translation concerns the submission (of it, or of one of its responses),
+# read last in every row: a page reads the translations of the rows that have some, and
+# runs no query for them at all when none has (`api.views.translations`).
+_TRANSLATION = table(Translation)
+FLAGS: tuple[tuple[str, Any], ...] = (
+    (
+        "translated",
+        sa.select(sa.literal(1))
+        .select_from(_TRANSLATION)
+        .where(_TRANSLATION.c.submission_id == _SUBMISSION.c.id)
+        .exists(),
+    ),
+)
 # Names joined by commas in SQL, split (and sorted) when shaped.
 _LISTS = ("themes", "addressed_to")
 
@@ -135,6 +149,7 @@ _PUBLIC_NAMES = tuple(name for name, _ in PUBLIC)
 _PRIVATE_ONLY = tuple(name for name, _ in PRIVATE)
 # filled in by `api.views.translations` (the original's language, none, until then)
 _TRANSLATED = ("authoritative_language", "translations")
+_FLAG_NAMES = tuple(name for name, _ in FLAGS)
 assert (*_PUBLIC_NAMES, "responses", *_TRANSLATED) == tuple(SubmissionPublic.model_fields), (
     "PUBLIC out of step"
 )
@@ -149,8 +164,8 @@ def _select(columns: Sequence[tuple[str, Any]]) -> sa.Select[Any]:
 
 
 # A select of submissions with what a record page shows of each: add the conditions.
-PUBLIC_PROJECTION = _select(PUBLIC)
-PRIVATE_PROJECTION = _select(PUBLIC + PRIVATE)
+PUBLIC_PROJECTION = _select(PUBLIC + FLAGS)
+PRIVATE_PROJECTION = _select(PUBLIC + PRIVATE + FLAGS)
 
 
 def view_query() -> sa.Select[Any]:
@@ -162,7 +177,7 @@ def view_query() -> sa.Select[Any]:
 def _shaper(private: bool) -> RowsToDicts:
     """Rows of the projection (with `PRIVATE` if `private`) as dicts in the model's field
     order, `extra` being the responses by submission id (text)."""
-    names = _PUBLIC_NAMES + (_PRIVATE_ONLY if private else ())
+    names = _PUBLIC_NAMES + (_PRIVATE_ONLY if private else ()) + _FLAG_NAMES
     fields = [(name, f"_split({name})" if name in _LISTS else name) for name in _PUBLIC_NAMES]
     fields.append(("responses", "extra.get(id, [])"))
     fields += [("authoritative_language", "language"), ("translations", "[]")]
@@ -184,13 +199,14 @@ def record_fields(
 ) -> list[dict[str, Any]]:
     """The fields of the public views of rows of `view_query()`, as plain dicts in
     `SubmissionPublic`'s field order, ids and instants as text, with their current
-    responses and the translations of both (a query each, by the very ids of the rows;
-    the translation in the language `preferred` first)."""
-    ids = [row[_ID] for row in rows]
-    answers = responses.texts(session, submission_ids=ids)
+    responses (a query, by the very ids of the rows) and the translations of both (a
+    query by the ids of the rows that have some, none when none has; the translation in
+    the language `preferred` first)."""
+    answers = responses.texts(session, submission_ids=[row[_ID] for row in rows])
     shaped = _shape(rows, responses.by_submission(answers), private=False)
+    translated = [row[_ID] for row in rows if row[-1]]
     translations.attach(
-        shaped, translations.texts(session, submission_ids=ids), preferred=preferred
+        shaped, translations.texts(session, submission_ids=translated), preferred=preferred
     )
     return shaped
 
@@ -208,8 +224,9 @@ def view_fields(
     view: View,
     preferred: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The fields of the views of submissions, in the order given, as plain dicts: three
-    queries (the projection, the responses, the translations) for a page of any size."""
+    """The fields of the views of submissions, in the order given, as plain dicts: two
+    queries (the projection, the responses) for a page of any size, and a third for the
+    translations when any of them has some."""
     if not submissions:
         return []
     ids = [str(s.id) for s in submissions]
@@ -218,8 +235,9 @@ def view_fields(
     answers = responses.by_submission(responses.texts(session, submission_ids=ids))
     shaped = {fields["id"]: fields for fields in _shape(rows, answers, private=private)}
     ordered = [shaped[sid] for sid in ids]
+    translated = [row[_ID] for row in rows if row[-1]]
     translations.attach(
-        ordered, translations.texts(session, submission_ids=ids), preferred=preferred
+        ordered, translations.texts(session, submission_ids=translated), preferred=preferred
     )
     return ordered
 

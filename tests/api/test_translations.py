@@ -296,8 +296,12 @@ def test_the_record_reads_every_translation_in_one_query(client, make, driver, e
         items = ok(client.get(f"{API}/rounds/{w.rnd.id}/record", params={"lang": "zh-Hans"}))
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
-    translated = [s for s in statements if "FROM translation" in s]
+    translated = [
+        s for s in statements if "FROM translation \nWHERE translation.submission_id IN" in s
+    ]
     assert len(translated) == 1, translated
+    # by the ids of the rows that have some: three of the six
+    assert translated[0].count("?") + translated[0].count("%(") == 3
     shown = {
         i["title"]: (i["translations"], i["responses"][0]["translations"]) for i in items["items"]
     }
@@ -424,3 +428,24 @@ def ok_page(client, path: str, **params: str) -> str:
     r = client.get(path, params=params)
     assert r.status_code == 200, r.text
     return r.text
+
+
+def test_a_page_without_translations_reads_none(client, make, driver, engine):
+    w = world(make)
+    for n in range(3):
+        submission = make.submission(w.rnd, author=w.author, title=f"Item {n}")
+        driver.respond(w.cn, submission.id, f"Answer {n}.")
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        items = ok(client.get(f"{API}/rounds/{w.rnd.id}/record"))["items"]
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert [i["translations"] for i in items] == [[], [], []]
+    assert [i["responses"][0]["authoritative_language"] for i in items] == ["en"] * 3
+    # the page asks whether there are any (inside its own query), and reads none
+    assert not [s for s in statements if "WHERE translation.submission_id IN" in s]
