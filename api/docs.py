@@ -143,6 +143,7 @@ TAGS = [
     ("submissions", "Concerns and cases civil society submits before a round."),
     ("moderation", "Moderators' decisions on submissions and cases."),
     ("responses", "Delegations' answers, their public revisions and their assessments."),
+    ("translations", "Translations of submissions and responses; which text is authoritative."),
     ("cases", "People raised across rounds: status, consent, sharing and access log."),
     ("benchmarks and commitments", "Checkable goals and undertakings, and their progress."),
     ("public record", "The round's published record and the accountability scorecards."),

@@ -46,6 +46,7 @@ from api.routes import (
     users,
 )
 from api.routes import search as search_routes
+from api.routes import translations as translation_routes
 from api.security import Security
 from api.services import signing_keys
 from api.shared import Shared
@@ -189,6 +190,7 @@ def create_app(settings: Settings | None = None) -> CivicApp:
     ):
         app.include_router(router)
     app.include_router(search_routes.router)
+    app.include_router(translation_routes.router)
     docs.install(app)
     app.include_router(pages.router)
     app.openapi = lambda: docs.openapi_document(app)  # type: ignore[method-assign]

@@ -18,6 +18,7 @@ from models import (  # noqa: F401  (registers tables)
     search,
     submission,
     theme,
+    translation,
     user,
 )
 

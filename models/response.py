@@ -11,6 +11,7 @@ from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
 from models.base import Strict, enum_field, id_field, instant_field
+from models.translation import ResponseTranslationPublic
 from models.types import Body, Instant, LanguageTag, Note
 
 
@@ -217,3 +218,11 @@ class ResponsePublic(BaseModel):
     revision_count: int
     late: bool
     ratings: Ratings
+    authoritative_language: str = PField(
+        description="The language of the authoritative text: `language` (the original) "
+        "unless the delegation marked one of its translations authoritative."
+    )
+    translations: list[ResponseTranslationPublic] = PField(
+        description="Every translation; the one in the language asked for (`?lang=`, else "
+        "`Accept-Language`) first."
+    )

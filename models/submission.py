@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 from models.base import Strict, enum_field, id_field, instant_field
 from models.release import ScheduledResponse
 from models.response import ResponsePublic
+from models.translation import SubmissionTranslationPublic
 from models.types import Body, LanguageTag, Line, Note, Slug, Title
 
 
@@ -186,6 +187,13 @@ class SubmissionPublic(BaseModel):
         default=[],
         description="Responses a delegation holds for a joint release: which delegation, "
         "and when they become public.",
+    )
+    authoritative_language: str = PField(
+        description="The language of the authoritative text: always `language`, the original."
+    )
+    translations: list[SubmissionTranslationPublic] = PField(
+        description="Every translation; the one in the language asked for (`?lang=`, else "
+        "`Accept-Language`) first."
     )
 
 

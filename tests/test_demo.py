@@ -87,6 +87,11 @@ def test_the_demo_rounds_are_a_living_public_record(settings, client, engine, ma
         assert len(history) >= 2
         assert history[0]["reason"] is None and history[-1]["reason"]
         assert history[-1]["body"] == revised[0]["body"]
+        # Chinese and English translations, one the delegation's authoritative text
+        assert any(
+            t["translated_by"] in {"author", "moderator"} for i in items for t in i["translations"]
+        )
+        assert any(r["translations"] for r in responses)
 
         scorecard = client.get(f"{API}/rounds/{rnd['id']}/scorecard").json()
         assert scorecard["due_date_passed"] is True
@@ -100,7 +105,13 @@ def test_the_demo_rounds_are_a_living_public_record(settings, client, engine, ma
 
     lawyers = client.get(f"{API}/rounds/{washington['id']}/record", params={"q": "律师"})
     assert lawyers.json()["items"]
-    assert all("律师" in i["title"] + i["body"] for i in lawyers.json()["items"])
+    # found in the original, or in a translation (Gao Zhisheng's, written in English)
+    texts = [
+        i["title"] + i["body"] + "".join(f"{t['title']}{t['body']}" for t in i["translations"])
+        for i in lawyers.json()["items"]
+    ]
+    assert all("律师" in text for text in texts)
+    assert any(i["language"] == "en" for i in lawyers.json()["items"])
     assert "internal_affairs" in {r["reason_code"] for r in responses_by_round[17]}
 
     # A response first held, then answered: the public sees both texts and why it changed.
@@ -154,6 +165,12 @@ def test_the_demo_rounds_are_a_living_public_record(settings, client, engine, ma
     assert last_2012_response < types.index("case.timeline") < first_2013
     export = client.get(f"{API}/export.ndjson")
     assert len(export.text.splitlines()) == len(types)
+
+    chosen = [r for rs in responses_by_round.values() for r in rs if r["language"] == "en"]
+    (authoritative,) = [r for r in chosen if r["authoritative_language"] != r["language"]]
+    assert authoritative["authoritative_language"] == "zh-Hans"
+    assert [t["translated_by"] for t in authoritative["translations"]] == ["delegation"]
+    assert "translation.authoritative" in types
 
     # Privacy: authors only as the attribution allows; restricted details and withheld
     # names never public.
@@ -366,6 +383,8 @@ def test_the_data_file_ships_with_the_package_and_holds_every_kind():
         "grouped responses": 1,
         "revisions": 3,
         "ratings": 23,
+        "translations": 4,
+        "authoritative translations": 1,
         "benchmarks": 4,
         "commitments": 2,
         "progress assessments": 13,

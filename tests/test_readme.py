@@ -94,6 +94,12 @@ def test_the_readme_round_runs_against_a_live_server(database_url: str, tmp_path
         if line.startswith('{"id"') and '"grouped_with":["' in line
     ]
     assert grouped["kind"] == "holding" and len(grouped["grouped_with"]) == 1
+    # the translations: the question's into English, the answer's the authoritative text
+    assert [(t["language"], t["translated_by"]) for t in item["translations"]] == [("en", "author")]
+    assert answer["authoritative_language"] == "zh-Hans"
+    assert [(t["language"], t["authoritative"]) for t in answer["translations"]] == [
+        ("zh-Hans", True)
+    ]
     assert lines[-1].startswith("OK: ") and lines[-1].endswith("the checkpoint signature is valid")
     # the joint release: scheduled and hidden, then public once released
     (held,) = [json.loads(line) for line in lines if '"scheduled":[{' in line]

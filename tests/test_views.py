@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql import elements, selectable
 
-from api.views import cases, responses, submissions
+from api.views import cases, responses, submissions, translations
 from models.submission import Attribution, Submission, SubmissionPrivate, SubmissionPublic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +49,15 @@ OUTPUT_ALLOWED = {
     "case_timeline_entry.case_id",
     "case_timeline_entry.status",
     "case_timeline_entry.event_date",
+    "translation.object_type",
+    "translation.object_id",
+    "translation.language",
+    "translation.title",
+    "translation.body",
+    "translation.translated_by",
+    "translation.authoritative",
+    "translation.revision",
+    "translation.updated_at",
 }
 
 # Columns no public projection may touch at all, not even to filter or join by.
@@ -65,6 +74,8 @@ FORBIDDEN = {
     "case_file.review_reason",
     "case_file.name",
     "case_file.name_native",
+    "translation.translator_id",
+    "translation.created_at",
 }
 
 # The one exception: the author's id is read only to find the handle, in the WHERE
@@ -76,6 +87,7 @@ PUBLIC_PROJECTIONS: dict[str, sa.Select[Any]] = {
     "submission": submissions.PUBLIC_PROJECTION,
     "response": responses.PROJECTION,
     "case status": sa.select(cases.latest_entry_query()),
+    "translation": translations.PROJECTION,
 }
 
 
@@ -211,7 +223,8 @@ def test_the_walk_sees_a_forbidden_column_of_an_aliased_table() -> None:
 def test_the_private_view_adds_only_the_private_fields() -> None:
     public = [name for name, _ in submissions.PUBLIC]
     private = [name for name, _ in submissions.PRIVATE]
-    assert submissions.PRIVATE_PROJECTION.selected_columns.keys() == public + private
+    flags = [name for name, _ in submissions.FLAGS]  # whether it has translations
+    assert submissions.PRIVATE_PROJECTION.selected_columns.keys() == public + private + flags
     assert set(SubmissionPrivate.model_fields) - set(SubmissionPublic.model_fields) == set(private)
 
 

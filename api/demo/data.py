@@ -25,6 +25,11 @@ from models.response import (
 )
 from models.round import RoundCreate
 from models.submission import SubmissionCreate
+from models.translation import (
+    AuthoritativeText,
+    ResponseTranslationCreate,
+    SubmissionTranslationCreate,
+)
 from models.types import Handle
 from models.user import Role
 
@@ -75,6 +80,10 @@ class ResponseItem:
     data: ResponseCreate
     revisions: list[Dated]
     assessments: list[Dated]
+    # translations (ResponseTranslationCreate); `authoritative` the delegation's marks
+    # (AuthoritativeText), a minute after the translation they choose
+    translations: list[Dated] = field(default_factory=list)
+    authoritative: list[Dated] = field(default_factory=list)
 
 
 @dataclass
@@ -101,6 +110,7 @@ class SubmissionItem:
     ref: str | None
     endorsed_by: list[str]
     responses: list[ResponseItem]
+    translations: list[Dated] = field(default_factory=list)  # SubmissionTranslationCreate
 
 
 @dataclass
@@ -178,6 +188,9 @@ class DemoData:
             "revisions": sum(len(r.revisions) for r in responses)
             + sum(len(g.revisions) for g in self.grouped_responses),
             "ratings": sum(len(r.assessments) for r in responses),
+            "translations": sum(len(s.translations) for s in self.submissions)
+            + sum(len(r.translations) for r in responses),
+            "authoritative translations": sum(len(r.authoritative) for r in responses),
             "benchmarks": len(self.benchmarks),
             "commitments": len(self.commitments),
             "progress assessments": sum(len(b.progress) for b in self.benchmarks)
@@ -374,6 +387,16 @@ def _submission(data: DemoData, n: int, raw: dict[str, Any]) -> SubmissionItem:
             _dated({"at": rated} | a, AssessmentCreate, f"{place}.assessments[{k}]", data.accounts)
             for k, a in enumerate(spec.pop("assessments", []))
         ]
+        translations, authoritative = [], []
+        for k, t in enumerate(spec.pop("translations", [])):
+            t, here = dict(t), f"{place}.translations[{k}]"
+            chosen = t.pop("authoritative", False)
+            translation = _dated(t, ResponseTranslationCreate, here, data.accounts)
+            translations.append(translation)
+            if chosen:
+                mark = AuthoritativeText(language=translation.data.language)
+                at_once = translation.at + timedelta(minutes=1)
+                authoritative.append(Dated(at_once, translation.by, mark, here))
         responses.append(
             ResponseItem(
                 where=place,
@@ -382,8 +405,14 @@ def _submission(data: DemoData, n: int, raw: dict[str, Any]) -> SubmissionItem:
                 data=check(ResponseCreate, spec, place),
                 revisions=revisions,
                 assessments=assessments,
+                translations=translations,
+                authoritative=authoritative,
             )
         )
+    translations = [
+        _dated(t, SubmissionTranslationCreate, f"{where}.translations[{k}]", data.accounts)
+        for k, t in enumerate(raw.pop("translations", []))
+    ]
     return SubmissionItem(
         where=where,
         round=number,
@@ -394,6 +423,7 @@ def _submission(data: DemoData, n: int, raw: dict[str, Any]) -> SubmissionItem:
         ref=ref,
         endorsed_by=endorsed_by,
         responses=responses,
+        translations=translations,
     )
 
 

@@ -33,6 +33,7 @@ from api.services import (
     responses,
     rounds,
     submissions,
+    translations,
 )
 from models.case import CaseModeration, CaseReview
 from models.dialogue import Delegation
@@ -191,8 +192,18 @@ def _submission(demo: _Replay, n: int, item: SubmissionItem) -> None:
     demo.at(item.published_at, item.where, publish)
     for days, handle in enumerate(item.endorsed_by, start=1):
         demo.at(item.published_at + timedelta(days=days), item.where, endorse(handle))
+    for entry in item.translations:
+        demo.at(entry.at, entry.where, _translated(demo, entry, submission))
     for spec in item.responses:
         _response(demo, spec, submission)
+
+
+def _translated(
+    demo: _Replay, entry: Dated, submission: Callable[[], Submission]
+) -> Callable[[], object]:
+    return lambda: translations.translate_submission(
+        demo.session, submission=submission(), data=entry.data, user=demo.users[entry.by]
+    )
 
 
 def _response(demo: _Replay, item: ResponseItem, submission: Callable[[], Submission]) -> None:
@@ -224,9 +235,29 @@ def _response(demo: _Replay, item: ResponseItem, submission: Callable[[], Submis
             rater=demo.users[entry.by],
         )
 
+    def translate(entry: Dated) -> Callable[[], object]:
+        return lambda: translations.translate_response(
+            session,
+            response=responses.get_or_404(session, response_id=made["id"]),
+            data=entry.data,
+            user=demo.users[entry.by],
+        )
+
+    def stand_behind(entry: Dated) -> Callable[[], object]:
+        return lambda: translations.set_authoritative(
+            session,
+            response=responses.get_or_404(session, response_id=made["id"]),
+            data=entry.data,
+            official=demo.users[entry.by],
+        )
+
     demo.at(item.at, item.where, respond)
     for entry in item.revisions:
         demo.at(entry.at, entry.where, revise(entry))
+    for entry in item.translations:
+        demo.at(entry.at, entry.where, translate(entry))
+    for entry in item.authoritative:
+        demo.at(entry.at, entry.where, stand_behind(entry))
     for entry in item.assessments:
         demo.at(entry.at, entry.where, rate(entry))
 

@@ -425,6 +425,10 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "en": "The response is held for a joint release: assess it once it is public.",
         "zh-Hans": "该回应正等待统一发布：请在其公开后再作评价。",
     },
+    "translation.response_held": {
+        "en": "The response is held for a joint release: translate it once it is public.",
+        "zh-Hans": "该回应正等待统一发布：请在其公开后再翻译。",
+    },
     "release.no_delegation": {
         "en": "No delegation with this code in the round's dialogue.",
         "zh-Hans": "该轮对话中没有使用此代码的代表团。",
@@ -491,6 +495,44 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "assessment.who": {
         "en": "Only the submission's author and moderators assess its responses.",
         "zh-Hans": "只有提交材料的作者和审核员可以评价对它的回应。",
+    },
+    # --- translations (api/services/translations.py)
+    "translation.same_language": {
+        "en": "A translation must be in another language than the original.",
+        "zh-Hans": "译文的语言必须与原文不同。",
+    },
+    "translation.unpublished": {
+        "en": "Only a published submission is translated.",
+        "zh-Hans": "只有已发布的提交材料才能翻译。",
+    },
+    "translation.submission_who": {
+        "en": "Only the submission's author and moderators translate it.",
+        "zh-Hans": "只有提交材料的作者和审核员可以翻译它。",
+    },
+    "translation.response_who": {
+        "en": "Only officials of the delegation that responded and moderators translate a "
+        "response.",
+        "zh-Hans": "只有作出回应的代表团的官员和审核员可以翻译该回应。",
+    },
+    "translation.authoritative_kept": {
+        "en": "Only the delegation replaces the text it made authoritative.",
+        "zh-Hans": "只有代表团本身可以替换其定为权威文本的译文。",
+    },
+    "translation.authoritative_who": {
+        "en": "Only the delegation that responded chooses its authoritative text.",
+        "zh-Hans": "只有作出回应的代表团可以选定其权威文本。",
+    },
+    "translation.authoritative_own": {
+        "en": "Only a translation the delegation made can be its authoritative text.",
+        "zh-Hans": "只有代表团自己所作的译文才能成为其权威文本。",
+    },
+    "translation.authoritative_stale": {
+        "en": "That translation is of an earlier revision: translate the current one first.",
+        "zh-Hans": "该译文所译的是较早的修订版本，请先翻译当前版本。",
+    },
+    "translation.none_in_language": {
+        "en": "The response has no translation in that language.",
+        "zh-Hans": "该回应没有这种语言的译文。",
     },
     # --- benchmarks and commitments
     "benchmark.not_found": {"en": "No such benchmark.", "zh-Hans": "该基准不存在。"},
@@ -596,6 +638,11 @@ LABELS: dict[str, dict[str, Text]] = {
             "zh-Hans": "暂缓答复（稍后作答）",
         },
         "declined": {"en": "Declined to answer", "zh-Hans": "拒绝答复"},
+    },
+    "translated_by": {
+        "author": {"en": "Translated by the author", "zh-Hans": "由作者翻译"},
+        "delegation": {"en": "Translated by the delegation", "zh-Hans": "由代表团翻译"},
+        "moderator": {"en": "Translated by the moderators", "zh-Hans": "由审核员翻译"},
     },
     "reason_code": {
         "internal_affairs": {"en": "Internal affairs", "zh-Hans": "属于内政"},

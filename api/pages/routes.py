@@ -400,7 +400,7 @@ def _submission_page(
     )
     # the public view, as GET /api/v1/submissions/{id} gives it to anyone (404 unless published)
     view = submission_service.view_for(submission, None)
-    shown = submission_views.views(session, [submission], view=view)[0]
+    shown = submission_views.views(session, [submission], view=view, preferred=reader.lang)[0]
     rnd = rounds.get_or_404(session, round_id=shown.round_id)
     slug = rounds.dialogue_slug(session, rnd=rnd)
     round_view = rounds.public(rnd, dialogue_slug=slug)

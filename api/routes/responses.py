@@ -11,6 +11,7 @@ from api.errors import error_responses
 from api.pagination import Page
 from api.routes.submissions import SubmissionDep
 from api.services import responses
+from api.text_language import PreferredText
 from api.views import responses as response_views
 from api.views import revisions
 from models.response import (
@@ -44,12 +45,19 @@ def visible_response(response: ResponseDep, viewer: MaybeUser) -> Response:
 VisibleResponse = Annotated[Response, Depends(visible_response)]
 
 
-def _view(session: SessionDep, response: Response, http: HttpResponse) -> ResponsePublic:
+def _view(
+    session: SessionDep, response: Response, http: HttpResponse, preferred: str | None = None
+) -> ResponsePublic:
     # the callers have checked that the caller may see it, held for a release or not
-    views = response_views.views(session, response_ids=[response.id], held=True)
-    view = views[response.submission_id][0]
+    view = response_views.views(
+        session, response_ids=[response.id], held=True, translated=True, preferred=preferred
+    )[response.submission_id][0]
     http.headers["ETag"] = responses.etag(response, view)
     return view
+
+
+# the view a write about a response answers with (api/routes/translations.py)
+response_view = _view
 
 
 @router.post(
@@ -80,14 +88,19 @@ def create_response(
     "/responses/{response_id}", response_model=ResponsePublic, responses=error_responses(404, 422)
 )
 def read_response(
-    response: ResponseDep, session: SessionDep, http: HttpResponse, viewer: MaybeUser
+    response: ResponseDep,
+    session: SessionDep,
+    http: HttpResponse,
+    viewer: MaybeUser,
+    preferred: PreferredText,
 ) -> ResponsePublic:
-    """A response's current text; its `ETag` can guard a revision with `If-Match`.
+    """A response's current text, with its translations; its `ETag` can guard a revision
+    with `If-Match`.
 
     A response held for a joint release is 404 to all but its delegation's officials
     and moderators."""
     responses.published_submission(session, response=response, viewer=viewer)
-    return _view(session, response, http)
+    return _view(session, response, http, preferred)
 
 
 @router.post(

@@ -11,6 +11,7 @@ from api.errors import error_responses
 from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, page_response
 from api.routes.dialogues import DialogueDep
 from api.services import accountability, record, rounds
+from api.text_language import PreferredText
 from models.round import Round, RoundCreate, RoundPublic, RoundUpdate
 from models.submission import Kind, SubmissionPublic
 
@@ -81,6 +82,7 @@ async def round_record(
     round_id: uuid.UUID,
     request: Request,
     tx: Tx,
+    preferred: PreferredText,
     theme: Annotated[str | None, Query(max_length=64, description="A theme slug.")] = None,
     kind: Annotated[Kind | None, Query()] = None,
     delegation: Annotated[
@@ -97,7 +99,8 @@ async def round_record(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Response:
-    """Published submissions of the round with their current responses, in publication order."""
+    """Published submissions of the round with their current responses and the
+    translations of both, in publication order."""
     filters = record.RecordFilters(
         theme=theme, kind=kind, delegation=delegation, answered=answered, q=q
     )
@@ -108,6 +111,7 @@ async def round_record(
         filters=filters,
         limit=limit,
         cursor=cursor,
+        preferred=preferred,
     )
 
 
@@ -119,9 +123,15 @@ def _record_page(
     filters: record.RecordFilters,
     limit: int,
     cursor: str | None,
+    preferred: str | None = None,
 ) -> Response:
     items, next_cursor = record.page(
-        session, round_id=round_id, filters=filters, limit=limit, cursor=cursor
+        session,
+        round_id=round_id,
+        filters=filters,
+        limit=limit,
+        cursor=cursor,
+        preferred=preferred,
     )
     return page_response(request, {"items": items, "next_cursor": next_cursor})
 

@@ -20,6 +20,7 @@ from api.deps import (
 from api.errors import error_responses
 from api.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, json_response, link_next
 from api.services import submissions
+from api.text_language import PreferredText
 from api.views import submissions as submission_views
 from models.round import Round
 from models.submission import (
@@ -99,11 +100,12 @@ def my_submissions(
     responses=error_responses(404, 422),
 )
 def read_submission(
-    submission: SubmissionDep, viewer: MaybeUser, session: SessionDep
+    submission: SubmissionDep, viewer: MaybeUser, session: SessionDep, preferred: PreferredText
 ) -> SubmissionPublic:
-    """The public view once published; the author and moderators also see status and reasons."""
+    """The public view once published, with every translation (`?lang=` first); the author
+    and moderators also see status and reasons."""
     view = submissions.view_for(submission, viewer)
-    return submission_views.views(session, [submission], view=view)[0]
+    return submission_views.views(session, [submission], view=view, preferred=preferred)[0]
 
 
 @router.patch(

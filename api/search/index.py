@@ -3,7 +3,8 @@ the object in the same transaction (`sync`, called by `api.services.events` with
 public event), and rebuilt whole by `rebuild` (`civic-input reindex`, the migration).
 
 What is indexed is what the public sees, and only while it does: published submissions
-(title and body); the current revision of each response to one; published cases (their
+(title and body, and their translations'); the current revision of each response to one
+(and its translations); published cases (their
 names only while naming consent stands, `api.views.cases.public_name`; their location
 and summary); benchmarks (title and description) and commitments (text). A text that
 leaves the public record (withdrawn, removed, consent withdrawn) leaves the index in
@@ -30,6 +31,7 @@ from models.round import Round
 from models.search import SearchEntry
 from models.submission import Status, Submission, SubmissionAddressee, SubmissionTheme
 from models.theme import Theme
+from models.translation import Translation
 
 _ENTRY = table(SearchEntry)
 _SUBMISSION = table(Submission)
@@ -44,6 +46,7 @@ _CASE = table(Case)
 _BENCHMARK = table(Benchmark)
 _BENCHMARK_THEME = table(BenchmarkTheme)
 _COMMITMENT = table(Commitment)
+_TRANSLATION = table(Translation)
 
 
 def consent_view(row: Any) -> Case:
@@ -88,6 +91,32 @@ def _links(
 
 def _submission_themes(conn: sa.Connection, ids: Sequence[Any]) -> dict[Any, list[str]]:
     return _links(conn, _SUBMISSION_THEME, "submission_id", _THEME, "theme_id", "slug", ids)
+
+
+def _has_translations(conn: sa.Connection) -> bool:
+    """Whether the `translation` table is there: not yet while an older migration (0008)
+    builds the index. Once seen, remembered on the connection."""
+    if conn.info.get("civic_translation_table"):
+        return True
+    found = sa.inspect(conn).has_table(_TRANSLATION.name)
+    if found:
+        conn.info["civic_translation_table"] = True
+    return found
+
+
+def _translated(conn: sa.Connection, object_type: str, ids: Sequence[Any]) -> dict[Any, str]:
+    """The translations of these objects, each object's as one text (titles and bodies),
+    added to its entry: a submission in English is found by a Chinese query too."""
+    found: dict[Any, list[str]] = defaultdict(list)
+    if ids and _has_translations(conn):
+        rows = conn.execute(
+            sa.select(_TRANSLATION.c.object_id, _TRANSLATION.c.title, _TRANSLATION.c.body)
+            .where(_TRANSLATION.c.object_type == object_type, _TRANSLATION.c.object_id.in_(ids))
+            .order_by(_TRANSLATION.c.language)
+        )
+        for object_id, title, body in rows:
+            found[object_id].append(f"{title}\n{body}" if title else body)
+    return {object_id: "\n" + "\n".join(texts) for object_id, texts in found.items()}
 
 
 def _entry(
@@ -135,6 +164,7 @@ def _submissions(conn: sa.Connection, where: Any) -> list[Doc]:
     ids = [row.id for row in rows]
     themes = _submission_themes(conn, ids)
     codes = _links(conn, _ADDRESSEE, "submission_id", _DELEGATION, "delegation_id", "code", ids)
+    translated = _translated(conn, "submission", ids)
     return [
         _entry(
             "submission",
@@ -146,7 +176,7 @@ def _submissions(conn: sa.Connection, where: Any) -> list[Doc]:
             delegations=codes[row.id],
             published_at=row.published_at,
             title=row.title,
-            body=row.body,
+            body=row.body + translated.get(row.id, ""),
         )
         for row in rows
     ]
@@ -189,6 +219,7 @@ def _responses(conn: sa.Connection, where: Any) -> list[Doc]:
         .order_by(_RESPONSE.c.responded_at, _RESPONSE.c.id)
     ).all()
     themes = _submission_themes(conn, sorted({row.submission_id for row in rows}))
+    translated = _translated(conn, "response", [row.id for row in rows])
     return [
         _entry(
             "response",
@@ -200,7 +231,7 @@ def _responses(conn: sa.Connection, where: Any) -> list[Doc]:
             delegations=[row.code],
             published_at=row.responded_at,
             title="",
-            body=row.body,
+            body=row.body + translated.get(row.id, ""),
         )
         for row in rows
     ]

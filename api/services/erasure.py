@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from api import clock
 from api.db import open_session, truncate_wal
-from api.services import idempotency, ledger
+from api.services import idempotency, ledger, translations
 from models.submission import Status, Submission
 
 # Submissions erased per transaction by `purge`.
@@ -23,15 +23,17 @@ BATCH = 200
 
 
 def erase(session: Session, *, submission: Submission) -> None:
-    """Blank the submission's title, body and search text; null the content of every
-    record-log entry about it (its responses' entries included); reduce its
-    idempotency record to the id. In the caller's transaction."""
+    """Blank the submission's title, body and search text; delete its translations; null
+    the content of every record-log entry about it (its responses' and translations'
+    entries included); reduce its idempotency record to the id. In the caller's
+    transaction."""
     submission.title = ""
     submission.body = ""
     submission.search_text = ""
     submission.erased_at = clock.now()
     session.add(submission)
     session.flush()
+    translations.erase(session, submission_id=submission.id)
     ledger.tombstone(session, subject_id=submission.id)
     idempotency.forget(
         session, user_id=submission.author_id, resource_id=submission.id, status=submission.status

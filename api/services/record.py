@@ -140,11 +140,12 @@ def page(
     filters: RecordFilters,
     limit: int,
     cursor: str | None,
+    preferred: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Published submissions of the round in publication order, with their current
     responses: new ones join the end, so a client paging through never misses or
     repeats one. The fields of `SubmissionPublic`, as `views.submissions.record_fields` gives
-    them; two queries.
+    them, with their translations (`preferred` first); three queries.
 
     The round is looked up only when the page is empty (a page with rows proves it
     exists): no such round is a 404, a round with nothing (more) to show an empty page.
@@ -181,7 +182,7 @@ def page(
         return [], None
     more = len(rows) > limit
     rows = rows[:limit]
-    items = record_fields(session, rows)
+    items = record_fields(session, rows, preferred=preferred)
     if not more:
         return items, None
     last = items[-1]  # its instant and id are text already (`view_query`)

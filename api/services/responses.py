@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from api import clock
 from api.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from api.permissions import Permission, can
-from api.services import events, releases, rounds
+from api.services import events, releases, rounds, translations
 from api.views import responses as response_views
 from models.response import (
     AnswerAssessment,
@@ -182,6 +182,7 @@ def revise(
     )
     session.flush()
     events.response_published(session, response=response, event_type="response.revised")
+    translations.revised(session, response=response)
     return response
 
 

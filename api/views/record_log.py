@@ -14,8 +14,16 @@ from models.progress import ProgressAssessment
 from models.response import Response
 from models.submission import Submission
 
-# Parts of a view that change without an event of their own (counts), left out of content.
-_VOLATILE = {"responses", "scheduled", "endorsement_count", "ratings"}
+# Parts of a view that change without an event of their own (counts, what is scheduled),
+# or with events of their own (translations: `translation.*`), left out of content.
+_VOLATILE = {
+    "responses",
+    "scheduled",
+    "endorsement_count",
+    "ratings",
+    "authoritative_language",
+    "translations",
+}
 
 
 def _dump(view: Any, exclude: set[str] = _VOLATILE) -> dict[str, Any]:

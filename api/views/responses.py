@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from api.sql.json_text import UUID_TEXT, comma_joined, enum_text, instant_text, uuid_text
 from api.sql.prepared import Prepared, one_of, one_of_values
+from api.views import translations
 from api.views.tables import rows_to_dicts, table
 from models.dialogue import Delegation
 from models.release import ScheduledResponse
@@ -120,7 +121,11 @@ COLUMNS: tuple[tuple[str, Any], ...] = (
     ("late", _RESPONSE.c.responded_at > _ROUND.c.responses_due_at),
 )
 _NAMES = tuple(name for name, _ in COLUMNS)
-assert (*_NAMES, "ratings") == tuple(ResponsePublic.model_fields), "COLUMNS out of step"
+# `authoritative_language` and `translations` are filled in by `api.views.translations`
+_TRANSLATED = ("authoritative_language", "translations")
+assert (*_NAMES, "ratings", *_TRANSLATED) == tuple(ResponsePublic.model_fields), (
+    "COLUMNS out of step"
+)
 
 PROJECTION = (
     sa.select(
@@ -200,6 +205,9 @@ _SHAPE = rows_to_dicts(
     [
         *((name, "_ids(grouped_with)" if name == "grouped_with" else name) for name in _NAMES),
         ("ratings", "_counts(ratings)"),
+        # the original's, until a translation says otherwise
+        ("authoritative_language", "language"),
+        ("translations", "[]"),
     ],
     {"_ids": _ids, "_counts": _counts},
 )
@@ -224,15 +232,21 @@ def texts(session: Session, *, submission_ids: list[str]) -> Sequence[Sequence[A
 
 
 def views(
-    session: Session, *, response_ids: Sequence[uuid.UUID], held: bool = False
+    session: Session,
+    *,
+    response_ids: Sequence[uuid.UUID],
+    held: bool = False,
+    translated: bool = False,
+    preferred: str | None = None,
 ) -> dict[uuid.UUID, list[ResponsePublic]]:
     """Current responses (their latest revision), with their ratings, by submission id:
-    one query. Held responses too only with `held` (their delegation's view)."""
+    one query; held responses too only with `held` (their delegation's view); with
+    `translated`, their translations too (one more, the language `preferred` first)."""
     if not response_ids:
         return {}
     ids = [str(i) for i in response_ids]
     rows = _by("id", len(ids), held).rows(session, one_of_values(ids))
-    return {
-        uuid.UUID(sid): _VIEWS.validate_python(responses)
-        for sid, responses in by_submission(rows).items()
-    }
+    shaped = by_submission(rows)
+    if translated:
+        translations.for_responses(session, shaped, preferred=preferred)
+    return {uuid.UUID(sid): _VIEWS.validate_python(responses) for sid, responses in shaped.items()}

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from api.sql.json_text import UUID_TEXT, comma_joined, enum_text, instant_text, uuid_text
 from api.sql.prepared import Prepared, one_of, one_of_values
-from api.views import responses
+from api.views import responses, translations
 from api.views.tables import RowsToDicts, rows_to_dicts, table
 from models.dialogue import Delegation
 from models.submission import (
@@ -34,6 +34,7 @@ from models.submission import (
     SubmissionTheme,
 )
 from models.theme import Theme
+from models.translation import Translation
 from models.user import User
 
 
@@ -128,17 +129,34 @@ PRIVATE: tuple[tuple[str, Any], ...] = (
     ("created_at", instant_text(_SUBMISSION.c.created_at)),
     ("updated_at", instant_text(_SUBMISSION.c.updated_at)),
 )
+# Whether any translation concerns the submission (of it, or of one of its responses),
+# read last in every row: a page reads the translations of the rows that have some, and
+# runs no query for them at all when none has (`api.views.translations`).
+_TRANSLATION = table(Translation)
+FLAGS: tuple[tuple[str, Any], ...] = (
+    (
+        "translated",
+        sa.select(sa.literal(1))
+        .select_from(_TRANSLATION)
+        .where(_TRANSLATION.c.submission_id == _SUBMISSION.c.id)
+        .exists(),
+    ),
+)
 # Names joined by commas in SQL, split (and sorted) when shaped.
 _LISTS = ("themes", "addressed_to")
 
 _PUBLIC_NAMES = tuple(name for name, _ in PUBLIC)
 _PRIVATE_ONLY = tuple(name for name, _ in PRIVATE)
-# `responses` and `scheduled` come from `api.views.responses`
+# `responses` and `scheduled` come from `api.views.responses`; `authoritative_language`
+# and `translations` are filled in by `api.views.translations` (the original's language,
+# none, until then)
 _FROM_RESPONSES = ("responses", "scheduled")
-assert (*_PUBLIC_NAMES, *_FROM_RESPONSES) == tuple(SubmissionPublic.model_fields), (
+_TRANSLATED = ("authoritative_language", "translations")
+_FLAG_NAMES = tuple(name for name, _ in FLAGS)
+assert (*_PUBLIC_NAMES, *_FROM_RESPONSES, *_TRANSLATED) == tuple(SubmissionPublic.model_fields), (
     "PUBLIC out of step"
 )
-assert (*_PUBLIC_NAMES, *_FROM_RESPONSES, *_PRIVATE_ONLY) == tuple(
+assert (*_PUBLIC_NAMES, *_FROM_RESPONSES, *_TRANSLATED, *_PRIVATE_ONLY) == tuple(
     SubmissionPrivate.model_fields
 ), "PRIVATE out of step"
 _ID = _PUBLIC_NAMES.index("id")
@@ -149,8 +167,8 @@ def _select(columns: Sequence[tuple[str, Any]]) -> sa.Select[Any]:
 
 
 # A select of submissions with what a record page shows of each: add the conditions.
-PUBLIC_PROJECTION = _select(PUBLIC)
-PRIVATE_PROJECTION = _select(PUBLIC + PRIVATE)
+PUBLIC_PROJECTION = _select(PUBLIC + FLAGS)
+PRIVATE_PROJECTION = _select(PUBLIC + PRIVATE + FLAGS)
 
 
 def view_query() -> sa.Select[Any]:
@@ -162,10 +180,11 @@ def view_query() -> sa.Select[Any]:
 def _shaper(private: bool) -> RowsToDicts:
     """Rows of the projection (with `PRIVATE` if `private`) as dicts in the model's field
     order, `extra` being the responses and the scheduled ones, each by submission id (text)."""
-    names = _PUBLIC_NAMES + (_PRIVATE_ONLY if private else ())
+    names = _PUBLIC_NAMES + (_PRIVATE_ONLY if private else ()) + _FLAG_NAMES
     fields = [(name, f"_split({name})" if name in _LISTS else name) for name in _PUBLIC_NAMES]
     fields.append(("responses", "extra[0].get(id, [])"))
     fields.append(("scheduled", "extra[1].get(id, [])"))
+    fields += [("authoritative_language", "language"), ("translations", "[]")]
     fields += [(name, name) for name in _PRIVATE_ONLY if private]
     return rows_to_dicts(names, fields, {"_split": _split})
 
@@ -183,14 +202,23 @@ def _shape(
     return _SHAPE[private](rows, (answers, scheduled))
 
 
-def record_fields(session: Session, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+def record_fields(
+    session: Session, rows: Sequence[Sequence[Any]], *, preferred: str | None = None
+) -> list[dict[str, Any]]:
     """The fields of the public views of rows of `view_query()`, as plain dicts in
     `SubmissionPublic`'s field order, ids and instants as text, with their current
-    responses (one query, by the very ids of the rows)."""
+    responses (a query, by the very ids of the rows), the held ones' `scheduled` (one
+    more) and the translations of both (a query by the ids of the rows that have some,
+    none when none has; the translation in the language `preferred` first)."""
     ids = [row[_ID] for row in rows]
     answers = responses.texts(session, submission_ids=ids)
     scheduled = responses.scheduled(session, submission_ids=ids)
-    return _shape(rows, responses.by_submission(answers), scheduled, private=False)
+    shaped = _shape(rows, responses.by_submission(answers), scheduled, private=False)
+    translated = [row[_ID] for row in rows if row[-1]]
+    translations.attach(
+        shaped, translations.texts(session, submission_ids=translated), preferred=preferred
+    )
+    return shaped
 
 
 @functools.cache
@@ -200,10 +228,15 @@ def _by_ids(count: int, private: bool) -> Prepared:
 
 
 def view_fields(
-    session: Session, submissions: Sequence[Submission], *, view: View
+    session: Session,
+    submissions: Sequence[Submission],
+    *,
+    view: View,
+    preferred: str | None = None,
 ) -> list[dict[str, Any]]:
     """The fields of the views of submissions, in the order given, as plain dicts: two
-    queries (the projection, the responses) for a page of any size."""
+    queries (the projection, the responses) for a page of any size, and a third for the
+    translations when any of them has some."""
     if not submissions:
         return []
     ids = [str(s.id) for s in submissions]
@@ -212,7 +245,12 @@ def view_fields(
     answers = responses.by_submission(responses.texts(session, submission_ids=ids))
     scheduled = responses.scheduled(session, submission_ids=ids)
     shaped = {fields["id"]: fields for fields in _shape(rows, answers, scheduled, private=private)}
-    return [shaped[sid] for sid in ids]
+    ordered = [shaped[sid] for sid in ids]
+    translated = [row[_ID] for row in rows if row[-1]]
+    translations.attach(
+        ordered, translations.texts(session, submission_ids=translated), preferred=preferred
+    )
+    return ordered
 
 
 _PUBLIC_VIEWS = TypeAdapter(list[SubmissionPublic])
@@ -220,10 +258,14 @@ _PRIVATE_VIEWS = TypeAdapter(list[SubmissionPrivate])
 
 
 def views(
-    session: Session, submissions: Sequence[Submission], *, view: View
+    session: Session,
+    submissions: Sequence[Submission],
+    *,
+    view: View,
+    preferred: str | None = None,
 ) -> list[SubmissionPublic]:
     """The views of submissions (`view_fields`), validated in one call."""
-    fields = view_fields(session, submissions, view=view)
+    fields = view_fields(session, submissions, view=view, preferred=preferred)
     if view == View.private:
         return list(_PRIVATE_VIEWS.validate_python(fields))
     return _PUBLIC_VIEWS.validate_python(fields)
@@ -244,6 +286,8 @@ def created_view(
         "endorsement_count": 0,
         "responses": [],
         "scheduled": [],
+        "authoritative_language": submission.language,
+        "translations": [],
     }
     fields = {
         name: computed[name] if name in computed else getattr(submission, name)

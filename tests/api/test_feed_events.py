@@ -99,9 +99,15 @@ def test_every_public_event_appends_exactly_one_chained_entry(client, make, driv
     driver.publish(w.moderator, first.id)
     entry = step("submission.published", first.id, w.rnd.id)
     public = ok(client.get(f"/api/v1/submissions/{first.id}"))
-    expected = {
-        k: v for k, v in public.items() if k not in {"responses", "scheduled", "endorsement_count"}
+    # what changes with events of its own (endorsements, responses, translations) is not in it
+    volatile = {
+        "responses",
+        "scheduled",
+        "endorsement_count",
+        "authoritative_language",
+        "translations",
     }
+    expected = {k: v for k, v in public.items() if k not in volatile}
     assert unsalted(entry["content"]) == expected
     assert entry["object_type"] == "submission"
     for private in ("status", "status_reason", "created_at", "updated_at", "author_id"):
@@ -120,6 +126,37 @@ def test_every_public_event_appends_exactly_one_chained_entry(client, make, driv
     driver.assess(w.author, response_id, "evasive", comment="rater-comment-stays-private")
     entry = step("response.assessed", response_id, w.rnd.id)
     assert unsalted(entry["content"]) == {"response_id": response_id, "rating": "evasive"}
+
+    # Translations: added, replaced, and the delegation's choice of its authoritative text.
+    zh = {"language": "zh-Hans", "title": "律师被关在哪里？", "body": "他于2015年失踪。"}
+    call("POST", f"/submissions/{first.id}/translations", w.author, zh, 201)
+    entry = step("translation.added", first.id, w.rnd.id)
+    assert entry["object_type"] == "submission"
+    assert unsalted(entry["content"]) == {
+        "submission_id": str(first.id),
+        **{k: v for k, v in zh.items()},
+        "translated_by": "author",
+        "authoritative": False,
+        "translated_at": entry["content"]["translated_at"],
+    }
+    call(
+        "POST",
+        f"/submissions/{first.id}/translations",
+        w.moderator,
+        zh | {"body": "他失踪了。"},
+        201,
+    )
+    entry = step("translation.replaced", first.id, w.rnd.id)
+    assert entry["content"]["translated_by"] == "moderator"
+    answer = {"language": "zh-Hans", "body": "他被关押在天津，并有律师。"}
+    call("POST", f"/responses/{response_id}/translations", w.cn, answer, 201)
+    entry = step("translation.added", response_id, w.rnd.id)
+    assert entry["object_type"] == "response" and entry["content"]["revision"] == 2
+    call("PUT", f"/responses/{response_id}/authoritative", w.cn, {"language": "zh-Hans"}, 200)
+    entry = step("translation.authoritative", response_id, w.rnd.id)
+    assert entry["content"]["authoritative_language"] == "zh-Hans"
+    call("PUT", f"/responses/{response_id}/authoritative", w.cn, {"language": "zh-Hans"}, 200)
+    step(None)  # no change, nothing to record
 
     # Cases: recording is private; publishing, consent and timeline entries are public.
     person = {"name": "Wang Quanzhang", "name_native": "王全璋", "status": "detained"}
@@ -172,7 +209,7 @@ def test_every_public_event_appends_exactly_one_chained_entry(client, make, driv
     items = feed_all(client)
     assert [e["seq"] for e in items] == [e["seq"] for e in seen] == list(range(1, len(seen) + 1))
     assert assert_chain(items) == stored_head(engine)[1]
-    assert stored_head(engine)[0] == len(items) == 15
+    assert stored_head(engine)[0] == len(items) == 19
     assert [e["type"] for e in items] == [e["event_type"] for e in seen]
     salts = [e["content"]["salt"] for e in items if e["content"] is not None]
     assert len(set(salts)) == len(salts) > 0

@@ -25,6 +25,7 @@ from models.progress import ProgressStatus, Side
 from models.response import Rating, ReasonCode, ResponseKind
 from models.round import Phase
 from models.submission import Attribution, Decision, Kind, Status
+from models.translation import TranslatedBy
 from models.user import Role
 from tests.api.test_privacy import scenario  # noqa: F401  (the fixture)
 from tests.api.test_privacy import test_no_public_view_leaks_a_secret as privacy_sweep
@@ -48,6 +49,7 @@ VOCABULARIES = {
     "case_status": CaseStatus,
     "case_review": CaseReview,
     "response_kind": ResponseKind,
+    "translated_by": TranslatedBy,
     "reason_code": ReasonCode,
     "rating": Rating,
     "progress_status": ProgressStatus,

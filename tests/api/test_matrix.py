@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from api import clock
-from api.services import accounts, progress
+from api.services import accounts, progress, translations
 from api.services import rounds as round_service
 from models.benchmark import Benchmark, BenchmarkCreate
 from models.case import Case, CaseReview
@@ -26,6 +26,7 @@ from models.commitment import Commitment, CommitmentCreate
 from models.dialogue import Dialogue
 from models.round import Phase
 from models.submission import Endorsement, Status
+from models.translation import ResponseTranslationCreate
 from models.user import InvitationCreate, Role, User
 from tests.client import assert_problem
 from tests.factories import HOUR, PASSWORD, Factory, window
@@ -290,6 +291,21 @@ def _release(method: str, phase: Phase = Phase.accepting_responses) -> Callable[
     return arrange
 
 
+def _translate_submission(status: Status) -> Callable[[Factory], Call]:
+    def arrange(make: Factory) -> Call:
+        rnd = make.round(phase=Phase.accepting_responses)
+        author = make.user()
+        submission = make.submission(rnd, author=author, status=status)
+        return Call(
+            "POST",
+            f"{API}/submissions/{submission.id}/translations",
+            {"language": "zh-Hans", "title": "被拘留的劳工律师", "body": "他们被关在哪里？"},
+            callers={OWNER: author, ANOTHER_OWNER: make.user()},
+        )
+
+    return arrange
+
+
 def _held_action(method: str, suffix: str, body: dict[str, Any] | None) -> Callable[..., Call]:
     def arrange(make: Factory) -> Call:
         rnd, author, _submission, response, cn = _held(make)
@@ -297,6 +313,33 @@ def _held_action(method: str, suffix: str, body: dict[str, Any] | None) -> Calla
         return Call(method, f"{API}/responses/{response.id}{suffix}", body, callers=callers)
 
     return arrange
+
+
+def translate_response(make: Factory) -> Call:
+    rnd, _author, _submission, response, cn = _answered(make)
+    return Call(
+        "POST",
+        f"{API}/responses/{response.id}/translations",
+        {"language": "zh-Hans", "body": "他们被关押在北京。"},
+        callers={OWNER: cn, ANOTHER_OWNER: make.official(rnd, "US")},
+    )
+
+
+def set_authoritative_text(make: Factory) -> Call:
+    rnd, _author, _submission, response, cn = _answered(make)
+    translations.translate_response(
+        make.session,
+        response=response,
+        data=ResponseTranslationCreate(language="zh-Hans", body="他们被关押在北京。"),
+        user=cn,
+    )
+    make.session.commit()
+    return Call(
+        "PUT",
+        f"{API}/responses/{response.id}/authoritative",
+        {"language": "zh-Hans"},
+        callers={OWNER: cn, ANOTHER_OWNER: make.official(rnd, "US")},
+    )
 
 
 def read_audit_log(make: Factory) -> Call:
@@ -539,6 +582,28 @@ MATRIX: dict[str, tuple[Callable[[Factory], Call], dict[str, int]]] = {
     "assess-response": (
         assess_response,
         {ANONYMOUS: 401, OWNER: 201, ANOTHER_OWNER: 403, OFFICIAL: 403, MODERATOR: 201, ADMIN: 201},
+    ),
+    "translate-submission": (
+        _translate_submission(Status.published),
+        {ANONYMOUS: 401, OWNER: 201, ANOTHER_OWNER: 403, OFFICIAL: 403, MODERATOR: 201, ADMIN: 201},
+    ),
+    # only a published submission is translated: its author and moderators are told so, the
+    # others do not learn it exists
+    "translate-pending-submission": (
+        _translate_submission(Status.pending),
+        {ANONYMOUS: 401, OWNER: 409, ANOTHER_OWNER: 404, OFFICIAL: 404, MODERATOR: 409, ADMIN: 409},
+    ),
+    "translate-withdrawn-submission": (
+        _translate_submission(Status.withdrawn),
+        {ANONYMOUS: 401, OWNER: 409, ANOTHER_OWNER: 404, MODERATOR: 409},
+    ),
+    "translate-response": (
+        translate_response,
+        {ANONYMOUS: 401, ACTIVIST: 403, OWNER: 201, ANOTHER_OWNER: 403, MODERATOR: 201, ADMIN: 201},
+    ),
+    "set-authoritative-text": (
+        set_authoritative_text,
+        {ANONYMOUS: 401, ACTIVIST: 403, OWNER: 200, ANOTHER_OWNER: 403, MODERATOR: 403, ADMIN: 403},
     ),
     "read-audit-log": (
         read_audit_log,

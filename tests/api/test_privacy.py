@@ -253,6 +253,34 @@ def scenario(client: TestClient, make: Factory, db: Session) -> Scenario:
     handle_author.post(f"/responses/{r['handle-cn']}/assessments", {"rating": "non_responsive"})
     moderator.post(f"/responses/{r['anonymous']}/assessments", {"rating": "evasive"})
 
+    # Translations: of what stays public (the Chinese answer made authoritative), and of
+    # what is then withdrawn or removed, which must leave with its original.
+    moderator.post(
+        f"/submissions/{s['anonymous']}/translations",
+        {"language": "zh-Hans", "title": "广州被拘留的劳工律师", "body": "他们被关押在哪里？"},
+    )
+    cn.post(
+        f"/responses/{r['anonymous']}/translations",
+        {"language": "zh-Hans", "body": "他们被关押在广州市第一看守所。"},
+    )
+    cn.client.put(
+        f"{API}/responses/{r['anonymous']}/authoritative",
+        json={"language": "zh-Hans"},
+        headers=cn.headers,
+    ).raise_for_status()
+    anon_author.post(
+        f"/submissions/{s['withdrawn']}/translations",
+        {"language": "zh-Hans", "title": "WithdrawnTrTitle-7e2f", "body": "WithdrawnTr-7e2f 律师"},
+    )
+    cn.post(
+        f"/responses/{r['withdrawn']}/translations",
+        {"language": "zh-Hans", "body": "WithdrawnAnswerTr-5c1e"},
+    )
+    moderator.post(
+        f"/submissions/{s['removed']}/translations",
+        {"language": "fr", "body": "RemovedTr-3a9d"},
+    )
+
     anon_author.post(f"/submissions/{s['withdrawn']}/withdraw", status=200)
     moderate("removed", "remove", REMOVE_REASON)
     anon_author.post(f"/submissions/{s['grouped-gone']}/withdraw", status=200)
@@ -299,6 +327,13 @@ def scenario(client: TestClient, make: Factory, db: Session) -> Scenario:
             "held answer": "HeldAnswer-5c2d",
             "held revision": "HeldRevision-7e3a",
             "held response's id": held,
+            "withdrawn translation's title": "WithdrawnTrTitle-7e2f",
+            "withdrawn translation": "WithdrawnTr-7e2f",
+            "translated answer to the withdrawn": "WithdrawnAnswerTr-5c1e",
+            "removed translation": "RemovedTr-3a9d",
+            # who translated: the public sees only the kind (`translated_by`)
+            "translating official's handle": cn.user.handle,
+            "translating official's id": str(cn.user.id),
             "rejected submission's id": s["rejected"],
             "pending submission's id": s["pending"],
         }

@@ -166,3 +166,37 @@ def test_withdrawn_consent_and_removal_take_a_case_out_at_once(client, make, eng
     )
     assert r.status_code == 200, r.text
     assert ids(client, RARE) == []
+
+
+@pytest.mark.parametrize("how", ["withdrawn", "removed"])
+def test_a_translation_leaves_the_search_with_its_original(client, make, how):
+    rnd = make.round(phase=Phase.accepting_responses)
+    author = make.user(Role.activist)
+    submission = make.submission(rnd, author=author, title="A lawyer held", body="Still held.")
+    r = client.post(
+        f"/api/v1/submissions/{submission.id}/translations",
+        json={"language": "zh-Hans", "title": "张家口的律师", "body": "仍被关押在张家口。"},
+        headers=make.headers(author),
+    )
+    assert r.status_code == 201, r.text
+    response_id = answer(client, make, submission)
+    official = make.official(rnd, "CN")
+    r = client.post(
+        f"/api/v1/responses/{response_id}/translations",
+        json={"language": "zh-Hans", "body": "关押在张家口监狱。"},
+        headers=make.headers(official),
+    )
+    assert r.status_code == 201, r.text
+    assert set(ids(client, "张家口")) == {str(submission.id), response_id}
+    if how == "withdrawn":
+        r = client.post(
+            f"/api/v1/submissions/{submission.id}/withdraw", headers=make.headers(author)
+        )
+    else:
+        r = client.post(
+            f"/api/v1/submissions/{submission.id}/moderation",
+            json={"decision": "remove", "reason": "Endangers a source."},
+            headers=make.headers(make.user(Role.moderator)),
+        )
+    assert r.status_code == 200, r.text
+    assert ids(client, "张家口") == []
