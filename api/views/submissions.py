@@ -215,9 +215,9 @@ def record_fields(
     scheduled = responses.scheduled(session, submission_ids=ids)
     shaped = _shape(rows, responses.by_submission(answers), scheduled, private=False)
     translated = [row[_ID] for row in rows if row[-1]]
-    translations.attach(
-        shaped, translations.texts(session, submission_ids=translated), preferred=preferred
-    )
+    grouped = translations.grouped_response_ids(shaped)
+    found = translations.texts(session, submission_ids=translated, response_ids=grouped)
+    translations.attach(shaped, found, preferred=preferred)
     return shaped
 
 
@@ -247,9 +247,9 @@ def view_fields(
     shaped = {fields["id"]: fields for fields in _shape(rows, answers, scheduled, private=private)}
     ordered = [shaped[sid] for sid in ids]
     translated = [row[_ID] for row in rows if row[-1]]
-    translations.attach(
-        ordered, translations.texts(session, submission_ids=translated), preferred=preferred
-    )
+    grouped = translations.grouped_response_ids(ordered)
+    found = translations.texts(session, submission_ids=translated, response_ids=grouped)
+    translations.attach(ordered, found, preferred=preferred)
     return ordered
 
 

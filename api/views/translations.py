@@ -53,16 +53,39 @@ PROJECTION = sa.select(*(expression.label(name) for name, expression in COLUMNS)
 
 
 @functools.cache
-def _by_submissions(count: int) -> Prepared:
-    return Prepared(PROJECTION.where(one_of(_TRANSLATION.c.submission_id, count, UUID_TEXT)))
+def _by(submissions: int, responses: int) -> Prepared:
+    """The translations of `submissions` submissions and their responses, and of
+    `responses` responses by their own ids (a grouped answer's, whose translations name
+    only one of the submissions it answers)."""
+    where = []
+    if submissions:
+        where.append(one_of(_TRANSLATION.c.submission_id, submissions, UUID_TEXT))
+    if responses:
+        ids = [sa.bindparam(f"response{i}", type_=UUID_TEXT) for i in range(responses)]
+        where.append(
+            (_TRANSLATION.c.object_type == TranslatedObject.response)
+            & _TRANSLATION.c.object_id.in_(ids)
+        )
+    return Prepared(PROJECTION.where(sa.or_(*where)))
 
 
-def texts(session: Session, *, submission_ids: Sequence[str]) -> Sequence[Sequence[Any]]:
-    """The translations of these submissions (ids as text) and of their responses: rows
-    of `PROJECTION`, for `attach`. One query, by the very ids the page shows."""
-    if not submission_ids:
+def texts(
+    session: Session, *, submission_ids: Sequence[str], response_ids: Sequence[str] = ()
+) -> Sequence[Sequence[Any]]:
+    """The translations of these submissions (ids as text) and of their responses, and of
+    the responses given by their ids (grouped answers): rows of `PROJECTION`, for
+    `attach`. One query, by the very ids the page shows."""
+    if not submission_ids and not response_ids:
         return []
-    return _by_submissions(len(submission_ids)).rows(session, one_of_values(submission_ids))
+    params = one_of_values(submission_ids)
+    params.update((f"response{i}", value) for i, value in enumerate(response_ids))
+    return _by(len(submission_ids), len(response_ids)).rows(session, params)
+
+
+def grouped_response_ids(items: Sequence[dict[str, Any]]) -> list[str]:
+    """The ids of the grouped answers among the shaped views' responses: their
+    translations are read by their own ids (`texts`)."""
+    return sorted({r["id"] for item in items for r in item["responses"] if r["grouped_with"]})
 
 
 def public(translation: Translation) -> SubmissionTranslationPublic | ResponseTranslationPublic:
@@ -144,7 +167,8 @@ def for_responses(
     session: Session, by_submission: dict[str, list[dict[str, Any]]], *, preferred: str | None
 ) -> None:
     """`texts` and `attach` for shaped views of responses, by submission id (text)."""
-    rows = texts(session, submission_ids=list(by_submission))
+    ids = sorted({response["id"] for shown in by_submission.values() for response in shown})
+    rows = texts(session, submission_ids=[], response_ids=ids)
     attach(
         [{"id": sid, "responses": shown} for sid, shown in by_submission.items()],
         rows,

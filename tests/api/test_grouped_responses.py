@@ -99,6 +99,37 @@ def test_one_response_answers_each_submission_and_shows_under_each(client, make,
     assert read["grouped_with"] == ids_of(subs)[1:]
 
 
+def test_a_grouped_answer_shows_its_translations_under_each_submission(client, make, scene):
+    rnd, subs, authors, cn, _us = scene
+    body = group(client, make, rnd, cn, [s.id for s in subs]).json()
+    text = {"language": "zh-Hans", "body": "律师被关押在北京。"}
+    url = f"{API}/responses/{body['id']}/translations"
+    assert client.post(url, json=text, headers=make.headers(cn)).status_code == 201
+
+    def languages(response: dict) -> list[str]:
+        return [t["language"] for t in response["translations"]]
+
+    for s in subs:
+        view = client.get(f"{API}/submissions/{s.id}").json()
+        assert languages(cn_response(view)) == ["zh-Hans"], s.id
+    # an item alone on its page
+    last = ids_of(subs)[-1]
+    page = client.get(f"{API}/rounds/{rnd.id}/record", params={"limit": 1}).json()["items"]
+    record = {i["id"]: i for i in client.get(f"{API}/rounds/{rnd.id}/record").json()["items"]}
+    assert {sid: languages(cn_response(item)) for sid, item in record.items()} == {
+        str(s.id): ["zh-Hans"] for s in subs
+    }
+    assert len(page) == 1 and languages(cn_response(page[0])) == ["zh-Hans"]
+    # the submission that names it withdrawn: the answer and its translation stay
+    first = next(s for s in subs if str(s.id) == ids_of(subs)[0])
+    author = authors[subs.index(first)]
+    withdrawn = client.post(f"{API}/submissions/{first.id}/withdraw", headers=make.headers(author))
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert languages(client.get(f"{API}/responses/{body['id']}").json()) == ["zh-Hans"]
+    view = client.get(f"{API}/submissions/{last}").json()
+    assert languages(cn_response(view)) == ["zh-Hans"]
+
+
 def test_an_ordinary_response_has_an_empty_grouped_with(client, make, driver, scene):
     rnd, subs, _authors, cn, _us = scene
     rid = driver.respond(cn, subs[0].id, "Alone.")

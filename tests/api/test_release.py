@@ -374,6 +374,30 @@ def test_a_held_response_cannot_be_assessed_and_leaves_with_its_submission(clien
     db.commit()
 
 
+def test_a_held_response_is_translated_only_once_it_is_public(client, make, db, held):
+    rnd, _submission, response, cn, author, until = held
+    url = f"{API}/responses/{response['id']}/translations"
+    text = {"language": "zh-Hans", "body": "我们正在核实记录。"}
+    # to those who may not see it, the same 404 as for no response at all
+    missing = client.post(
+        f"{API}/responses/00000000-0000-4000-8000-000000000000/translations",
+        json=text,
+        headers=make.headers(make.user(Role.moderator)),
+    )
+    for viewer in (author, make.official(rnd, "US")):
+        r = client.post(url, json=text, headers=make.headers(viewer))
+        assert_problem(r, 404)
+        assert r.json()["detail"] == missing.json()["detail"]
+    # its delegation and moderators are told to wait: nothing reaches the record log
+    for viewer in (cn, make.user(Role.moderator)):
+        assert_problem(client.post(url, json=text, headers=make.headers(viewer)), 409)
+    assert entries(db, event_type="translation.added") == []
+    release_at(db, until)
+    assert client.post(url, json=text, headers=make.headers(cn)).status_code == 201
+    (added,) = entries(db, event_type="translation.added")
+    assert str(added.object_id) == response["id"]
+
+
 # --- the scheduler ------------------------------------------------------------------
 
 
