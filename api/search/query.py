@@ -30,7 +30,7 @@ from typing import Annotated, Any, cast
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from api.errors import BadRequest, Unprocessable
 from api.pagination import decode_cursor, encode_cursor
@@ -41,6 +41,7 @@ from api.sql.prepared import Prepared
 from api.views.cases import public_name
 from models.base import UTCDateTime
 from models.submission import Status
+from models.translation import Translation
 
 SNIPPET_CHARS = 160
 # how far before the first match a snippet starts
@@ -335,6 +336,7 @@ def search_page(
     rows = rows[:limit]
     page = [dict(zip(statement.keys, row, strict=True)) for row in rows]
     hits = _hits(query, page)
+    _snippets_from_translations(session, query, hits)
     next_cursor = None
     if more:
         last = page[-1]
@@ -400,6 +402,35 @@ def _hits(query: Query, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return hits
+
+
+def _snippets_from_translations(session: Session, query: Query, hits: list[dict[str, Any]]) -> None:
+    """A submission or response found by a translation of it (the index holds its
+    translations' text too) shows the match there: its snippet is taken from the first
+    translation, by language, that matches. One query, only when a hit needs it."""
+    missing = {
+        str(uuid.UUID(str(hit["id"]))): hit
+        for hit in hits
+        if not hit["snippet"]["matches"] and hit["type"] in ("submission", "response")
+    }
+    if not missing:
+        return
+    rows = session.execute(
+        sa.select(col(Translation.object_id), col(Translation.title), col(Translation.body))
+        .where(col(Translation.object_id).in_([uuid.UUID(i) for i in missing]))
+        .order_by(col(Translation.language))
+    ).all()
+    for object_id, title, body in rows:
+        hit = missing.pop(str(object_id), None)
+        if hit is None:
+            continue
+        for text in (body, title):
+            piece, matches = _snippet(text, query) if text else ("", [])
+            if matches:
+                hit["snippet"] = {"text": piece, "matches": matches}
+                break
+        else:
+            missing[str(object_id)] = hit  # another of its translations may match
 
 
 def snippet(text: str, query: Query, width: int = SNIPPET_CHARS) -> Snippet:
