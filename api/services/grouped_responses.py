@@ -12,10 +12,9 @@ import uuid
 
 from sqlmodel import Session, col, select
 
-from api import clock
 from api.errors import Conflict, Forbidden, Unprocessable
-from api.services import events, releases, rounds
-from models.response import GroupedResponseCreate, Response, ResponseRevision, ResponseSubmission
+from api.services import responses, rounds
+from models.response import GroupedResponseCreate, Response, ResponseSubmission
 from models.round import Phase, Round
 from models.submission import Status, Submission, SubmissionAddressee
 from models.user import User
@@ -90,40 +89,11 @@ def create(
             submission_ids=_listed(ids),
             response_ids=[str(answered[i]) for i in ids],
         )
-    now = clock.now()
-    members = sorted(wanted)
-    response = Response(
-        submission_id=members[0],
+    return responses.open_response(
+        session,
+        round_id=rnd.id,
         delegation_id=official.delegation_id,
-        responded_at=now,
-        grouped=True,
+        submission_ids=sorted(wanted),
+        data=data,
+        official=official,
     )
-    held = releases.hold_new(
-        session, response=response, round_id=rnd.id, embargo_until=data.embargo_until
-    )
-    session.add(response)
-    session.flush()
-    for submission_id in members:
-        session.add(
-            ResponseSubmission(
-                submission_id=submission_id,
-                delegation_id=official.delegation_id,
-                response_id=response.id,
-            )
-        )
-    session.add(
-        ResponseRevision(
-            response_id=response.id,
-            number=1,
-            kind=data.kind,
-            body=data.body,
-            language=data.language,
-            reason_code=data.reason_code if data.reason_code else None,
-            official_id=official.id,
-            created_at=now,
-        )
-    )
-    session.flush()
-    if not held:  # a held answer enters the record when it is released
-        events.response_published(session, response=response, event_type="response.published")
-    return response

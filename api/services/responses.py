@@ -97,22 +97,49 @@ def create(
             "Your delegation has responded already: revise that response instead.",
             response_id=str(exists),
         )
+    return open_response(
+        session,
+        round_id=rnd.id,
+        delegation_id=official.delegation_id,
+        submission_ids=[submission.id],
+        data=data,
+        official=official,
+    )
+
+
+def open_response(
+    session: Session,
+    *,
+    round_id: uuid.UUID,
+    delegation_id: uuid.UUID,
+    submission_ids: list[uuid.UUID],
+    data: ResponseCreate,
+    official: User,
+) -> Response:
+    """A response of the official's delegation (`delegation_id`), with its first
+    revision, answering each of `submission_ids` (the caller has checked them; more than
+    one is a grouped answer, named by the first). Held for a joint release if one
+    applies; otherwise its record-log entry is written now."""
     now = clock.now()
     response = Response(
-        submission_id=submission.id, delegation_id=official.delegation_id, responded_at=now
+        submission_id=submission_ids[0],
+        delegation_id=delegation_id,
+        responded_at=now,
+        grouped=len(submission_ids) > 1,
     )
     held = releases.hold_new(
-        session, response=response, round_id=rnd.id, embargo_until=data.embargo_until
+        session, response=response, round_id=round_id, embargo_until=data.embargo_until
     )
     session.add(response)
     session.flush()
-    session.add(
-        ResponseSubmission(
-            submission_id=submission.id,
-            delegation_id=official.delegation_id,
-            response_id=response.id,
+    for submission_id in submission_ids:
+        session.add(
+            ResponseSubmission(
+                submission_id=submission_id,
+                delegation_id=delegation_id,
+                response_id=response.id,
+            )
         )
-    )
     session.add(
         ResponseRevision(
             response_id=response.id,
